@@ -158,17 +158,21 @@ class Store:
         return len(stale)
 
     # ---- reads ----------------------------------------------------------------------------------------
-    def all_sentences(self) -> list[Sentence]:
-        """Every committed evidence sentence, in file then sentence order."""
+    def all_sentences(self) -> tuple[list[Sentence], np.ndarray]:
+        """Every committed evidence sentence in file then sentence order, with its vectors (rows align)."""
         committed = self.manifest()
-        got = self._sent.get(include=["metadatas", "documents"])
-        out = [
-            _to_sentence(m, d)
-            for m, d in zip(got["metadatas"] or [], got["documents"] or [], strict=False)
+        got = self._sent.get(include=["metadatas", "documents", "embeddings"])
+        rows = [
+            (_to_sentence(m, d), v)
+            for m, d, v in zip(
+                got["metadatas"] or [], got["documents"] or [], got["embeddings"] if got["embeddings"] is not None else [],
+                strict=False,
+            )
             if committed.get(str(m["file"])) == m["version"]
         ]
-        out.sort(key=lambda s: (s.file, s.n))
-        return out
+        rows.sort(key=lambda r: (r[0].file, r[0].n))
+        vecs = np.asarray([r[1] for r in rows], dtype=np.float32).reshape(len(rows), self.embed_dim)
+        return [r[0] for r in rows], vecs
 
     def query(self, vector: np.ndarray, k: int) -> list[StoredHit]:
         """Top-k committed sentences by cosine similarity."""

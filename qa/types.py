@@ -1,0 +1,40 @@
+"""Typed results shared by the pipeline, the CLI, the API and the evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    """A pointer to one sentence of one article. `quote` is read from the index, never from the model."""
+
+    id: str = Field(description="Sentence id `<file>#<n>`.")
+    file: str = Field(description="Article file name.")
+    sentence: int = Field(description="1-based sentence number within the file.")
+    quote: str = Field(description="The exact sentence: file_text[start:end].")
+    start: int = Field(description="Character offset where the sentence starts in the file.")
+    end: int = Field(description="Character offset where the sentence ends in the file.")
+
+
+class Answer(BaseModel):
+    """What `qa ask --json`, `POST /api/ask` and `qa eval` return for one question.
+
+    Marker `[k]` in `answer` refers to `citations[k-1]`.
+    """
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = Field(default_factory=list)
+    model: str = ""
+    timings: dict[str, float] = Field(default_factory=dict)
+    backend: str = ""
+    mode: str = Field(default="", description="generated | aligned | extractive | refused")
+    reported_by: dict[str, int] = Field(
+        default_factory=dict, description="For each cited sentence id: how many articles carry that sentence."
+    )
+    retrieved: list[str] = Field(default_factory=list, description="Retrieved sentence ids, best first.")
+    notes: list[str] = Field(default_factory=list, description="What verification changed, for audit.")
+    extra: dict[str, Any] = Field(default_factory=dict)
