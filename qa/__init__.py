@@ -1,0 +1,41 @@
+"""Cited question answering over a folder of articles.
+
+    from qa import Settings, Pipeline, index_corpus
+    settings = Settings()
+    index_corpus(settings)
+    answer = Pipeline(settings).ask("Which district did the Taliban take?")
+    print(answer.answer, [c.id for c in answer.citations])
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from index.errors import QAError
+from index.settings import Settings
+from qa.types import Answer, Citation
+
+if TYPE_CHECKING:
+    from index.build import index_corpus
+    from qa.answer import Pipeline
+
+__all__ = ["Answer", "Citation", "Pipeline", "QAError", "Settings", "ask", "index_corpus"]
+
+
+def __getattr__(name: str) -> Any:  # lazy: `import qa` stays cheap
+    if name == "Pipeline":
+        from qa.answer import Pipeline
+
+        return Pipeline
+    if name == "index_corpus":
+        from index.build import index_corpus
+
+        return index_corpus
+    raise AttributeError(name)
+
+
+def ask(question: str, settings: Settings | None = None) -> Answer:
+    """One-shot convenience: answer `question` with a fresh pipeline."""
+    from qa.answer import Pipeline
+
+    return Pipeline(settings or Settings()).ask(question)

@@ -1,0 +1,183 @@
+"""The `qa` command: index, ask, doctor, serve, eval. Errors are one line and exit code 1."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from index.errors import QAError
+from index.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    s = Settings()
+    if getattr(args, "corpus", None):
+        s = s.model_copy(update={"corpus_dir": Path(args.corpus)})
+    return s
+
+
+def _quiet_libraries() -> None:
+    # No telemetry, no hub lookups, no tokenizer fork warnings: set before any of those libraries import.
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    for noisy in ("chromadb", "httpx", "bm25s", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from index.build import index_corpus
+
+    s = _settings(args)
+    report = index_corpus(s, rebuild=args.rebuild, progress=sys.stderr.isatty())
+    for sk in report.skipped:
+        print(f"warning: skipped {sk.file}: {sk.reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _ensure_index(s: Settings) -> None:
+    """`qa ask --corpus DIR` indexes DIR first (incremental: unchanged files cost nothing)."""
+    from index.build import index_corpus
+
+    report = index_corpus(s, progress=False)
+    for sk in report.skipped:
+        print(f"warning: skipped {sk.file}: {sk.reason}", file=sys.stderr)
+
+
+def format_answer(answer: object) -> str:
+    """Human-readable answer: the text, then one footnote per citation with file, sentence and quote."""
+    from qa.types import Answer
+
+    assert isinstance(answer, Answer)
+    lines = [textwrap.fill(answer.answer, 100)]
+    if answer.refused:
+        reason = answer.notes[0] if answer.notes else ""
+        lines.append(f"(refused: {reason})" if reason else "(refused)")
+        return "\n".join(lines)
+    lines.append("")
+    for k, c in enumerate(answer.citations, 1):
+        lines.append(f"[{k}] {c.file}, sentence {c.sentence}:")
+        lines.append(textwrap.fill(f"“{c.quote}”", 100, initial_indent="    ", subsequent_indent="    "))
+    lines.append("")
+    lines.append(f"({answer.model}, {answer.mode}, {answer.timings.get('total_ms', 0) / 1000:.1f}s)")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.answer import Pipeline
+
+    s = _settings(args)
+    if args.corpus:
+        _ensure_index(s)
+    pipeline = Pipeline(s)
+    if not args.json:
+        print(f"using {pipeline.model_label} ({pipeline.choice.reason})", file=sys.stderr)
+    answer = pipeline.ask(" ".join(args.question))
+    if args.json:
+        print(json.dumps(answer.model_dump(exclude={"extra"}), ensure_ascii=False))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from index.embed import make_embedder
+    from index.store import Store
+    from qa.llm import choose_backend, default_gguf, probe_ollama
+
+    s = _settings(args)
+    print(f"data dir:      {s.data_dir}")
+    print(f"corpus dir:    {s.corpus_dir}")
+    print(f"store:         {s.chroma_url or 'on disk (' + str(s.data_dir / 'chroma') + ')'}")
+    try:
+        emb = make_embedder(s)
+        store = Store(s, emb.name, emb.dim)
+        manifest = store.manifest()
+        print(f"index:         {len(manifest)} article(s), {store.count()} sentence(s), {emb.name} ({emb.dim}-d)")
+    except QAError as e:
+        print(f"index:         {e}")
+    probe = probe_ollama(s)
+    if probe.reachable:
+        print(f"ollama:        reachable at {probe.host} (version {probe.version or '?'}); "
+              f"models: {', '.join(probe.models) or 'none'}")
+    else:
+        print(f"ollama:        {probe.error}")
+    try:
+        gguf = str(s.gguf_path or default_gguf())
+    except QAError as e:
+        gguf = str(e)
+    print(f"embedded:      {gguf}")
+    try:
+        choice = choose_backend(s)
+        print(f"backend:       {choice.backend} ({choice.reason})")
+    except QAError as e:
+        print(f"backend:       QA_LLM={s.llm} cannot be used: {e}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.api import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.eval.run import main as eval_main
+
+    return eval_main(args, _settings(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    p = argparse.ArgumentParser(prog="qa", description="Questions over your articles, every claim cited.")
+    sub = p.add_subparsers(dest="command", required=True)
+    pi = sub.add_parser("index", help="index the corpus folder (incremental)")
+    pi.add_argument("--corpus", help="folder of .txt articles (default: QA_CORPUS_DIR or seeds/)")
+    pi.add_argument("--rebuild", action="store_true", help="delete the index and start over")
+    pi.set_defaults(func=cmd_index)
+    pa = sub.add_parser("ask", help="ask a question")
+    pa.add_argument("question", nargs="+")
+    pa.add_argument("--json", action="store_true", help="print one JSON object")
+    pa.add_argument("--corpus", help="index this folder first, then answer from it")
+    pa.set_defaults(func=cmd_ask)
+    pd = sub.add_parser("doctor", help="show backend, model, index and Ollama status")
+    pd.set_defaults(func=cmd_doctor)
+    ps = sub.add_parser("serve", help="serve the chat UI and HTTP API")
+    ps.add_argument("--host", default="127.0.0.1")
+    ps.add_argument("--port", type=int, default=8000)
+    ps.set_defaults(func=cmd_serve)
+    pe = sub.add_parser("eval", help="run the fixed Q&A pairs and report metrics")
+    pe.add_argument("--pairs", help="YAML or JSON pairs file (default: the shipped pairs)")
+    pe.add_argument("--corpus", help="corpus folder (default: seeds/)")
+    pe.add_argument("--out", default="eval-out", help="folder for results.json, report.md, chart.png")
+    pe.add_argument("--pipeline", choices=["ours", "baseline", "both"], default="ours")
+    pe.add_argument("--limit", type=int, default=None, help="only the first N pairs")
+    pe.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `qa` console script."""
+    _quiet_libraries()
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except QAError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Does a sentence answer the question that was asked? Pure, deterministic checks used by the pipeline
+on top of citation support: the expected answer type, the question's focus, and negation.
+
+Support (qa/cite.py) says a claim is backed by its evidence. These say the claim is an answer: a "when"
+question needs a date, a "how many" question a number, and the answer must still be about what was asked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from qa.text import QUESTION_WORDS, STOPWORDS, content_words, names, normalize, numbers, stem, words
+
+AnswerType = Literal["number", "date", "name", "any"]
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday"
+).split()
+_DATE_WORDS = re.compile(
+    r"\b(" + "|".join(_MONTHS) + r"|today|yesterday|tomorrow|week|month|year|morning|evening|night|"
+    r"noon|midday|early|late|since|\d{4})\b",
+    re.IGNORECASE,
+)
+_NEGATION = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without",
+                       "n't", "cannot", "wasn't", "weren't", "isn't", "aren't", "didn't", "doesn't",
+                       "don't", "hasn't", "haven't", "hadn't", "won't", "wouldn't", "couldn't"})
+
+
+def answer_type(question: str) -> AnswerType:
+    """What kind of answer the question wants."""
+    q = normalize(question)
+    if re.search(r"\bhow (many|much|far|long|old|big|large|close)\b|\bwhat (number|percentage|share)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (date|day|time|month|year)\b|\bon which (day|date)\b", q):
+        return "date"
+    if re.search(r"\bwho(m|se)?\b", q):
+        return "name"
+    return "any"
+
+
+def has_answer_type(text: str, kind: AnswerType, question: str = "") -> bool:
+    """Does `text` contain something of the wanted kind (not just what the question already says)?"""
+    if kind == "number":
+        return bool(numbers(text))
+    if kind == "date":
+        return bool(_DATE_WORDS.search(text)) or bool(numbers(text))
+    if kind == "name":
+        caps = {stem(normalize(c)) for c in re.findall(r"\b[A-Z][\w’'-]*[a-z]\w*", text)}
+        return bool(caps - content_words(question) - STOPWORDS - QUESTION_WORDS)
+    return True
+
+
+def question_terms(question: str) -> frozenset[str]:
+    """The content words of a question, without the words that only frame it."""
+    return frozenset(w for w in content_words(question) if w not in QUESTION_WORDS)
+
+
+def coverage(question: str, text: str) -> float:
+    """Share of the question's terms that `text` holds (1.0 for a question with no terms)."""
+    terms = question_terms(question)
+    if not terms:
+        return 1.0
+    return len(terms & content_words(text)) / len(terms)
+
+
+def focus_missing(question: str, text: str) -> frozenset[str]:
+    """Names and numbers the question asks about that `text` lacks."""
+    return frozenset((names(question) - content_words(text)) | (numbers(question) - numbers(text)))
+
+
+def _negated(text: str) -> bool:
+    toks = set(words(text)) | {t for t in re.findall(r"\w+n't", normalize(text))}
+    return bool(toks & _NEGATION) or "n't" in normalize(text)
+
+
+def negation_consistent(claim: str, evidence: str) -> bool:
+    """A claim that negates must cite evidence that negates too (and the other way round is fine:
+    "had not entered the city" may support "the Taliban were near the city")."""
+    return not _negated(claim) or _negated(evidence)

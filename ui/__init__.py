@@ -1,0 +1,1 @@
+"""Gradio UI (only Gradio here; it calls qa)."""
