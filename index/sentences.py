@@ -17,7 +17,8 @@ from index.boilerplate import boilerplate_reason
 
 # A sentence longer than this is cut at whitespace so that one run-on line cannot flood a prompt.
 MAX_SENTENCE_CHARS = 600
-_LINE = re.compile(r"[^\n]+")
+# Any line break ends a line: \n, \r\n, a lone \r (old Mac exports) and the Unicode separators.
+_LINE = re.compile(r"[^\r\n\u2028\u2029]+")
 _STRIP = " \t\r\f\v\ufeff\u00a0\u200b"
 
 
@@ -40,8 +41,8 @@ class Sentence:
 
 @functools.cache
 def _punkt() -> object:
-    import nltk
     import llama_index.core
+    import nltk
 
     cache = Path(llama_index.core.__file__).parent / "_static" / "nltk_cache"
     if str(cache) not in nltk.data.path:
@@ -104,7 +105,5 @@ def split_sentences(file: str, text: str) -> list[Sentence]:
                     continue
                 piece = line[a:b]
                 reason = line_reason or boilerplate_reason(piece)
-                out.append(
-                    Sentence(file, len(out) + 1, line_start + a, line_start + b, piece, reason)
-                )
+                out.append(Sentence(file, len(out) + 1, line_start + a, line_start + b, piece, reason))
     return out

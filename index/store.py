@@ -15,7 +15,6 @@ import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,7 +95,9 @@ class Store:
                 FILES, metadata={"schema": SCHEMA}, embedding_function=None
             )
         except Exception as e:
-            raise IndexCorruptError(f"The index cannot be opened ({type(e).__name__}: {e}); {_REBUILD}.") from e
+            raise IndexCorruptError(
+                f"The index cannot be opened ({type(e).__name__}: {e}); {_REBUILD}."
+            ) from e
         meta = self._sent.metadata or {}
         if meta.get("embed_model") != embed_name or int(meta.get("embed_dim", -1)) != embed_dim:
             raise IndexMismatchError(
@@ -130,8 +131,14 @@ class Store:
                 embeddings=vectors[b : b + 1000].tolist(),
                 documents=[s.text for s in chunk],
                 metadatas=[
-                    {"sid": s.id, "file": s.file, "n": s.n, "start": s.start, "end": s.end,
-                     "version": version}
+                    {
+                        "sid": s.id,
+                        "file": s.file,
+                        "n": s.n,
+                        "start": s.start,
+                        "end": s.end,
+                        "version": version,
+                    }
                     for s in chunk
                 ],
             )
@@ -150,7 +157,8 @@ class Store:
         committed = self.manifest()
         got = self._sent.get(include=["metadatas"])
         stale = [
-            i for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
+            i
+            for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
             if committed.get(str(m["file"])) != m["version"]
         ]
         for b in range(0, len(stale), 5000):
@@ -165,7 +173,9 @@ class Store:
         rows = [
             (_to_sentence(m, d), v)
             for m, d, v in zip(
-                got["metadatas"] or [], got["documents"] or [], got["embeddings"] if got["embeddings"] is not None else [],
+                got["metadatas"] or [],
+                got["documents"] or [],
+                got["embeddings"] if got["embeddings"] is not None else [],
                 strict=False,
             )
             if committed.get(str(m["file"])) == m["version"]

@@ -1,10 +1,10 @@
 """Cited question answering over a folder of articles.
 
-    from qa import Settings, Pipeline, index_corpus
-    settings = Settings()
-    index_corpus(settings)
-    answer = Pipeline(settings).ask("Which district did the Taliban take?")
-    print(answer.answer, [c.id for c in answer.citations])
+from qa import Settings, Pipeline, index_corpus
+settings = Settings()
+index_corpus(settings)
+answer = Pipeline(settings).ask("Which district did the Taliban take?")
+print(answer.answer, [c.id for c in answer.citations])
 """
 
 from __future__ import annotations

@@ -21,10 +21,18 @@ from index.settings import Settings
 from qa import prompts
 from qa.cite import Claim, ClaimStream, best_support, defang, split_claims, strip_markers, verify_citations
 from qa.llm import LLM, Choice, make_llm
+from qa.relevance import answers_question, coverage, question_terms
 from qa.retrieve import Group, Hit, Retrieval, Retriever, near_identical
-from qa.text import QUESTION_WORDS, content_words, names, numbers
+from qa.text import content_words, names, numbers
 from qa.types import Answer, Citation
 
+# A claim or quote must hold at least this share of the question's terms to count as an answer to it.
+MIN_QUESTION_COVERAGE = 0.5
+PAIR_POOL = 6
+# The extractive fallback may quote any of the best-ranked groups, not only those shown to the model.
+EXTRACTIVE_POOL = 12
+# Small models open with "Answer:" or "Mousavi's answer:"; that is framing, not a claim.
+_ANSWER_PREFIX = re.compile(r"^\s*(?:[\w’' ]{0,40}\b)?answer\s*:\s*", re.IGNORECASE)
 EventType = Literal["meta", "token", "claim", "done", "error"]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _REFUSAL_CUES = re.compile(
@@ -68,11 +76,6 @@ def clean_question(question: str, settings: Settings) -> str:
     return q
 
 
-def question_terms(question: str) -> frozenset[str]:
-    """The content words of a question, without the words that only frame it."""
-    return frozenset(w for w in content_words(question) if w not in QUESTION_WORDS)
-
-
 def rewrite_followup(question: str, history: Sequence[dict[str, str]] | None) -> str:
     """Make a follow-up standalone by carrying the previous question's terms when it leans on them.
 
@@ -83,8 +86,11 @@ def rewrite_followup(question: str, history: Sequence[dict[str, str]] | None) ->
     prev = [h.get("content", "") for h in (history or []) if h.get("role") == "user" and h.get("content")]
     if not prev:
         return question
-    leaning = re.search(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then)\b",
-                        question, re.IGNORECASE)
+    leaning = re.search(
+        r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then)\b",
+        question,
+        re.IGNORECASE,
+    )
     if leaning or len(question_terms(question)) < 2 or question.lower().startswith(("and ", "what about")):
         return f"{question} (about: {prev[-1]})"
     return question
@@ -124,19 +130,33 @@ def gate(question: str, groups: Sequence[Group], settings: Settings) -> str | No
     return None
 
 
-def _refusal(question: str, reason: str, model: str, backend: str, timings: dict[str, float],
-             retrieved: list[str]) -> Answer:
+def _refusal(
+    question: str, reason: str, model: str, backend: str, timings: dict[str, float], retrieved: list[str]
+) -> Answer:
     return Answer(
-        question=question, answer=prompts.REFUSAL, refused=True, citations=[], model=model,
-        backend=backend, timings=timings, mode="refused", retrieved=retrieved, notes=[reason],
+        question=question,
+        answer=prompts.REFUSAL,
+        refused=True,
+        citations=[],
+        model=model,
+        backend=backend,
+        timings=timings,
+        mode="refused",
+        retrieved=retrieved,
+        notes=[reason],
     )
 
 
 class Pipeline:
     """Answers questions with verified citations. Build once; call `ask` or `stream` many times."""
 
-    def __init__(self, settings: Settings, llm: LLM | None = None, retriever: Retriever | None = None,
-                 choice: Choice | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        llm: LLM | None = None,
+        retriever: Retriever | None = None,
+        choice: Choice | None = None,
+    ) -> None:
         self.settings = settings
         self.retriever = retriever or Retriever(settings)
         if llm is None:
@@ -166,27 +186,65 @@ class Pipeline:
             lines.append(line)
         return used, "\n".join(lines)
 
-    def _resolve(self, claim: Claim, evidence: Sequence[Group], pool: Sequence[Group]) -> Resolved | None:
-        """Keep a claim only with citations that support it; else align it; else drop it (None)."""
-        text = claim.text
+    def _resolve(
+        self, question: str, claim: Claim, evidence: Sequence[Group], pool: Sequence[Group]
+    ) -> Resolved | None:
+        """Keep a claim only with citations that support it; else align it to one evidence sentence, or
+        to two that together support it; else drop it (None). A supported claim that does not answer the
+        question is dropped too."""
+        text = _ANSWER_PREFIX.sub("", claim.text).strip()
+        if not text:
+            return None
         if prompts.REFUSAL.lower() in text.lower() or _REFUSAL_CUES.search(text):
             return None
         marked = [evidence[m - 1] for m in claim.markers if 1 <= m <= len(evidence)]
         members = [h for g in marked for h in g.hits]
         keep = verify_citations(text, [h.sentence.text for h in members]) if members else []
+        found: Resolved | None = None
         if keep:
-            return Resolved(text, [members[i] for i in keep], "generated")
-        i = best_support(text, [g.lead.sentence.text for g in pool])
-        if i is None:
+            found = Resolved(text, [members[i] for i in keep], "generated")
+        else:
+            i = best_support(text, [g.lead.sentence.text for g in pool])
+            if i is not None:
+                ok = verify_citations(text, [h.sentence.text for h in pool[i].hits])
+                found = Resolved(text, [pool[i].hits[j] for j in ok], "aligned") if ok else None
+            else:
+                found = self._align_pair(text, pool[:PAIR_POOL])
+        if found is None or not found.hits:
             return None
-        group = pool[i]
-        ok = verify_citations(text, [h.sentence.text for h in group.hits])
-        return Resolved(text, [group.hits[j] for j in ok], "aligned") if ok else None
+        if not answers_question(question, text, [h.sentence.text for h in found.hits]):
+            return None
+        return found
 
-    def _extractive(self, question: str, evidence: Sequence[Group]) -> Resolved:
-        """The best evidence sentence, quoted, cited with every article that carries it."""
-        best = rank_groups(question, evidence)[0]
-        return Resolved(prompts.EXTRACTIVE.format(quote=best.lead.sentence.text), list(best.hits), "extractive")
+    def _align_pair(self, text: str, groups: Sequence[Group]) -> Resolved | None:
+        """An evidence sentence and its neighbour in the same article that support the claim together
+        (a sentence often names in its neighbour what it calls "the district"), or None."""
+        for g in groups:
+            lead = g.lead
+            for nb in self.retriever.neighbours(lead.sentence):
+                if nb is None:
+                    continue
+                keep = verify_citations(text, [lead.sentence.text, nb.text])
+                if len(keep) == 2:
+                    pair = sorted([lead.sentence, nb], key=lambda s: s.n)
+                    return Resolved(text, [Hit(s, lead.score, lead.similarity) for s in pair], "aligned")
+        return None
+
+    def _extractive(self, question: str, evidence: Sequence[Group]) -> Resolved | None:
+        """The evidence sentence that best answers the question, quoted and cited with every article that
+        carries it; None when no sentence answers it."""
+        best: tuple[float, Group] | None = None
+        for g in evidence:
+            text = g.lead.sentence.text
+            if not answers_question(question, text, [text]):
+                continue
+            score = coverage(question, text) + max(h.similarity for h in g.hits)
+            if best is None or score > best[0]:
+                best = (score, g)
+        if best is None:
+            return None
+        g = best[1]
+        return Resolved(prompts.EXTRACTIVE.format(quote=g.lead.sentence.text), list(g.hits), "extractive")
 
     def _disagreements(self, resolved: Sequence[Resolved], pool: Sequence[Group]) -> list[Resolved]:
         """Near-identical reports of a cited fact that give a different figure: say so and cite them."""
@@ -202,7 +260,9 @@ class Pipeline:
                     continue
                 a, b = content_words(s.text), content_words(other.text)
                 if a and b and len(a & b) / len(a | b) >= 0.5 and not near_identical(s.text, other.text):
-                    out.append(Resolved(prompts.DISAGREE.format(quote=other.text), list(g.hits), "disagreement"))
+                    out.append(
+                        Resolved(prompts.DISAGREE.format(quote=other.text), list(g.hits), "disagreement")
+                    )
                     seen |= {h.sentence.id for h in g.hits}
             if len(out) >= 2:
                 break
@@ -214,8 +274,9 @@ class Pipeline:
         """`backend:model`, as shown in answers and the UI."""
         return f"{self.llm.backend}:{self.llm.name}"
 
-    def stream(self, question: str, history: Sequence[dict[str, str]] | None = None,
-               top_k: int | None = None) -> Iterator[Event]:
+    def stream(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
+    ) -> Iterator[Event]:
         """Answer `question`, streaming events. Raises InputError before anything is streamed."""
         t0 = time.perf_counter()
         q = clean_question(question, self.settings)
@@ -230,8 +291,10 @@ class Pipeline:
         reason = gate(standalone, pool[:k], self.settings)
         if reason is not None:
             timings["total_ms"] = (time.perf_counter() - t0) * 1e3
-            yield Event("done", {"answer": _refusal(q, reason, self.model_label, self.llm.backend, timings,
-                                                     retrieved)})
+            yield Event(
+                "done",
+                {"answer": _refusal(q, reason, self.model_label, self.llm.backend, timings, retrieved)},
+            )
             return
         tp = time.perf_counter()
         evidence, block = self._evidence(standalone, pool[:k])
@@ -244,31 +307,32 @@ class Pipeline:
             yield Event("token", {"text": delta})
             for claim in claims.feed(delta):
                 tv = time.perf_counter()
-                r = self._resolve(claim, evidence, pool)
+                r = self._resolve(standalone, claim, evidence, pool)
                 verify_s += time.perf_counter() - tv
                 if r is not None:
                     resolved.append(r)
                     yield Event("claim", {"text": r.text, "sentence_ids": [h.sentence.id for h in r.hits]})
         tv = time.perf_counter()
         for claim in claims.close():
-            r = self._resolve(claim, evidence, pool)
+            r = self._resolve(standalone, claim, evidence, pool)
             if r is not None:
                 resolved.append(r)
         raw = claims.text
         notes = [f"model output: {raw.strip()!r}"]
         if not resolved:
-            model_refused = bool(_REFUSAL_CUES.search(raw)) or prompts.REFUSAL.lower() in raw.lower()
-            best = max(h.similarity for g in evidence for h in g.hits)
-            if model_refused and best < self.settings.min_similarity + 0.15:
+            extractive = self._extractive(standalone, pool[:EXTRACTIVE_POOL])
+            if extractive is None:
                 timings.update(self.llm.stats)
                 timings["verify_ms"] = (verify_s + time.perf_counter() - tv) * 1e3
                 timings["total_ms"] = (time.perf_counter() - t0) * 1e3
-                yield Event("done", {"answer": _refusal(q, "the model found no answer in weak evidence",
-                                                         self.model_label, self.llm.backend, timings,
-                                                         retrieved)})
+                why = "no evidence sentence answers the question"
+                yield Event(
+                    "done",
+                    {"answer": _refusal(q, why, self.model_label, self.llm.backend, timings, retrieved)},
+                )
                 return
             notes.append("no model sentence could be verified; answered from the best evidence sentence")
-            resolved.append(self._extractive(standalone, evidence))
+            resolved.append(extractive)
         resolved = _dedupe(resolved)
         resolved += self._disagreements(resolved, pool)
         answer = self._compose(q, resolved, timings, retrieved, notes)
@@ -277,8 +341,9 @@ class Pipeline:
         answer.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         yield Event("done", {"answer": answer})
 
-    def ask(self, question: str, history: Sequence[dict[str, str]] | None = None,
-            top_k: int | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
+    ) -> Answer:
         """Answer `question` and return the final Answer."""
         final: Answer | None = None
         for ev in self.stream(question, history, top_k):
@@ -287,8 +352,14 @@ class Pipeline:
         assert final is not None
         return final
 
-    def _compose(self, question: str, resolved: Sequence[Resolved], timings: dict[str, float],
-                 retrieved: list[str], notes: list[str]) -> Answer:
+    def _compose(
+        self,
+        question: str,
+        resolved: Sequence[Resolved],
+        timings: dict[str, float],
+        retrieved: list[str],
+        notes: list[str],
+    ) -> Answer:
         citations: list[Citation] = []
         index: dict[str, int] = {}
         reported: dict[str, int] = {}
@@ -298,22 +369,34 @@ class Pipeline:
             for h in r.hits:
                 s = h.sentence
                 if s.id not in index:
-                    citations.append(Citation(id=s.id, file=s.file, sentence=s.n, quote=s.text,
-                                              start=s.start, end=s.end))
+                    citations.append(
+                        Citation(id=s.id, file=s.file, sentence=s.n, quote=s.text, start=s.start, end=s.end)
+                    )
                     index[s.id] = len(citations)
                     reported[s.id] = len({x.sentence.file for x in r.hits})
                 marks.append(index[s.id])
             body = r.text.rstrip()
-            m = re.search(r"[.!?][\"'”’)]*$", body)
+            m = None if body.endswith(("”", '"')) else re.search(r"[.!?][\"'”’)]*$", body)
             tail = "".join(f"[{k}]" for k in dict.fromkeys(marks))
-            parts.append(f"{body[: m.start()]} {tail}{body[m.start():]}" if m else f"{body} {tail}")
+            parts.append(f"{body[: m.start()]} {tail}{body[m.start() :]}" if m else f"{body} {tail}")
         modes = {r.how for r in resolved}
-        mode = "generated" if modes <= {"generated", "disagreement"} else (
-            "extractive" if "extractive" in modes else "aligned")
+        mode = (
+            "generated"
+            if modes <= {"generated", "disagreement"}
+            else ("extractive" if "extractive" in modes else "aligned")
+        )
         return Answer(
-            question=question, answer=" ".join(parts), refused=False, citations=citations,
-            model=self.model_label, backend=self.llm.backend, timings=dict(timings), mode=mode,
-            reported_by=reported, retrieved=retrieved, notes=notes,
+            question=question,
+            answer=" ".join(parts),
+            refused=False,
+            citations=citations,
+            model=self.model_label,
+            backend=self.llm.backend,
+            timings=dict(timings),
+            mode=mode,
+            reported_by=reported,
+            retrieved=retrieved,
+            notes=notes,
         )
 
 

@@ -18,6 +18,16 @@ MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
 _PARTIAL_TAIL = re.compile(r"\[\s*(\d{1,3}(\s*[,;]\s*\d{0,3})*)?\s*$")
 # A sentence ends at . ! ? (plus closing quotes and any markers that follow it) before the next word.
 _SENT_END = re.compile(r"[.!?][\"'”’)]*(?:\s*\[[\d\s,;]*\])*(?=\s+[^\s\[a-z])")
+# A line break ends a claim too when the next line starts like a new one (not with a marker, not in lower
+# case): models write lists and paragraphs without a final period.
+_LINE_END = re.compile(r"[^\S\n]*\n\s*(?=[^\s\[a-z])")
+# A list bullet or number that starts a line ("- ", "* ", "• ", "2. ", "3) ") is layout, not a claim.
+_BULLET = re.compile(r"^(?:[-*•]|\d{1,2}[.)])[^\S\n]+")
+# A period after an abbreviation ("U.S.", "p.m.", "J.", "Gen.") ends no claim unless a marker follows it.
+_ABBREV = re.compile(
+    r"(?:\b(?:[A-Za-z]\.){2,}|\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Sgt|Capt|Gov|Sen|Rep|Prof|St|Jan|Feb|Aug"
+    r"|Sept|Oct|Nov|Dec)\.)$"
+)
 # Support thresholds (ALCE-style, deterministic): the share of a claim's content words its evidence must hold.
 MIN_COVERAGE = 0.6
 
@@ -34,7 +44,7 @@ def strip_markers(text: str) -> str:
     """Text without citation markers, whitespace tidied."""
     t = MARKER.sub("", text)
     t = re.sub(r"\s+([.,;:!?])", r"\1", t)
-    return re.sub(r"\s{2,}", " ", t).strip()
+    return re.sub(r"\s+", " ", t).strip()
 
 
 def split_claims(text: str) -> list[Claim]:
@@ -42,11 +52,16 @@ def split_claims(text: str) -> list[Claim]:
     text = text.strip()
     if not text:
         return []
-    pieces, last = [], 0
-    for m in _SENT_END.finditer(text):
-        pieces.append(text[last : m.end()])
-        last = m.end()
-    pieces.append(text[last:])
+    pieces: list[str] = []
+    for para in _LINE_END.split(text):
+        para = _BULLET.sub("", para)
+        last = 0
+        for m in _SENT_END.finditer(para):
+            if "[" not in m.group() and _ABBREV.search(para, 0, m.start() + 1):
+                continue
+            pieces.append(para[last : m.end()])
+            last = m.end()
+        pieces.append(para[last:])
     pieces = [p for p in pieces if p.strip()]
     claims: list[Claim] = []
     for piece in pieces:
@@ -55,7 +70,7 @@ def split_claims(text: str) -> list[Claim]:
         if not re.search(r"\w", body):
             if claims and marks:  # a marker-only piece: "... district. [1]"
                 prev = claims[-1]
-                claims[-1] = Claim(prev.text, prev.markers + marks)
+                claims[-1] = Claim(prev.text, tuple(dict.fromkeys(prev.markers + marks)))
             continue
         claims.append(Claim(body, tuple(dict.fromkeys(marks))))
     return claims

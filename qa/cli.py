@@ -27,7 +27,7 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     for noisy in ("chromadb", "httpx", "bm25s", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
@@ -101,13 +101,18 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         emb = make_embedder(s)
         store = Store(s, emb.name, emb.dim)
         manifest = store.manifest()
-        print(f"index:         {len(manifest)} article(s), {store.count()} sentence(s), {emb.name} ({emb.dim}-d)")
+        print(
+            f"index:         {len(manifest)} article(s), {store.count()} sentence(s), "
+            f"{emb.name} ({emb.dim}-d)"
+        )
     except QAError as e:
         print(f"index:         {e}")
     probe = probe_ollama(s)
     if probe.reachable:
-        print(f"ollama:        reachable at {probe.host} (version {probe.version or '?'}); "
-              f"models: {', '.join(probe.models) or 'none'}")
+        print(
+            f"ollama:        reachable at {probe.host} (version {probe.version or '?'}); "
+            f"models: {', '.join(probe.models) or 'none'}"
+        )
     else:
         print(f"ollama:        {probe.error}")
     try:

@@ -88,7 +88,11 @@ class LlamaCppLLM:
             first: float | None = None
             n = 0
             for chunk in self._llm.create_chat_completion(
-                messages=messages, stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens,
+                messages=messages,
+                stream=True,
+                temperature=0.0,
+                top_k=1,
+                max_tokens=max_tokens,
                 repeat_penalty=1.1,
             ):
                 delta = chunk["choices"][0]["delta"].get("content") or ""
@@ -203,7 +207,7 @@ class OllamaProbe:
     def has(self, model: str) -> bool:
         """Is `model` pulled? `llama3.2` matches `llama3.2:latest`."""
         want = model if ":" in model else f"{model}:latest"
-        return any(m == model or m == want for m in self.models)
+        return any(m in (model, want) for m in self.models)
 
 
 def probe_ollama(settings: Settings, timeout_s: float = 2.0) -> OllamaProbe:
@@ -247,7 +251,9 @@ def choose_backend(settings: Settings) -> Choice:
             )
         return Choice("ollama", "QA_LLM=ollama")
     if not probe.reachable:
-        return Choice("llamacpp", f"auto: Ollama is not reachable at {settings.ollama_host}; using the embedded model")
+        return Choice(
+            "llamacpp", f"auto: Ollama is not reachable at {settings.ollama_host}; using the embedded model"
+        )
     if not probe.has(settings.ollama_model):
         return Choice(
             "llamacpp",

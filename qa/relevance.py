@@ -14,18 +14,60 @@ from qa.text import QUESTION_WORDS, STOPWORDS, content_words, names, normalize, 
 
 AnswerType = Literal["number", "date", "name", "any"]
 
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday"
-).split()
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+]
 _DATE_WORDS = re.compile(
     r"\b(" + "|".join(_MONTHS) + r"|today|yesterday|tomorrow|week|month|year|morning|evening|night|"
     r"noon|midday|early|late|since|\d{4})\b",
     re.IGNORECASE,
 )
-_NEGATION = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without",
-                       "n't", "cannot", "wasn't", "weren't", "isn't", "aren't", "didn't", "doesn't",
-                       "don't", "hasn't", "haven't", "hadn't", "won't", "wouldn't", "couldn't"})
+_NEGATION = frozenset(
+    {
+        "not",
+        "no",
+        "never",
+        "none",
+        "nobody",
+        "nothing",
+        "neither",
+        "nor",
+        "without",
+        "n't",
+        "cannot",
+        "wasn't",
+        "weren't",
+        "isn't",
+        "aren't",
+        "didn't",
+        "doesn't",
+        "don't",
+        "hasn't",
+        "haven't",
+        "hadn't",
+        "won't",
+        "wouldn't",
+        "couldn't",
+    }
+)
 
 
 def answer_type(question: str) -> AnswerType:
@@ -79,3 +121,51 @@ def negation_consistent(claim: str, evidence: str) -> bool:
     """A claim that negates must cite evidence that negates too (and the other way round is fine:
     "had not entered the city" may support "the Taliban were near the city")."""
     return not _negated(claim) or _negated(evidence)
+
+
+def asked_terms(question: str) -> frozenset[str]:
+    """The question's terms that are not names: what is being asked about ("population", "road")."""
+    return question_terms(question) - names(question)
+
+
+def numbers_in_context(claim: str, evidence: str, before: int = 1, after: int = 3) -> bool:
+    """Every number in the claim appears in the evidence next to a content word it has next to it in the
+    claim ("53 Taliban militants were killed" is not backed by "147 … were killed and 53 others were
+    wounded")."""
+
+    def contexts(text: str) -> dict[str, set[str]]:
+        toks = words(text)
+        out: dict[str, set[str]] = {}
+        for i, tok in enumerate(toks):
+            for n in numbers(tok):
+                window = toks[max(0, i - before) : i] + toks[i + 1 : i + 1 + after]
+                out.setdefault(n, set()).update(content_words(" ".join(window)))
+        return out
+
+    ev = contexts(evidence)
+    for n, ctx in contexts(claim).items():
+        if n not in ev:
+            return False
+        if ctx and ev[n] and not (ctx & ev[n]):
+            return False
+    return True
+
+
+def answers_question(question: str, claim: str, cited: list[str] | tuple[str, ...]) -> bool:
+    """Is a claim, with the sentences it cites, an answer to the question?
+
+    - it holds the kind of thing asked for (a number for "how many", a date for "when", a name for "who");
+    - the cited evidence holds every name and number of the question, and at least half of the other
+      terms it asks about;
+    - it negates only where its evidence negates, and each number sits in the same context as there.
+    """
+    evidence = " ".join(cited)
+    asked = asked_terms(question)
+    if asked and len(asked & content_words(evidence)) / len(asked) < 0.5:
+        return False
+    return (
+        has_answer_type(claim, answer_type(question), question)
+        and not focus_missing(question, evidence)
+        and negation_consistent(claim, evidence)
+        and numbers_in_context(claim, evidence)
+    )

@@ -106,8 +106,11 @@ class Retriever:
         self._load()
 
     def _load(self) -> None:
+        import logging
+
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.ERROR)  # it logs at debug level with its own handler
         self._manifest = self.store.manifest()
         self.sentences, self.vectors = self.store.all_sentences()
         self._pos = {s.id: i for i, s in enumerate(self.sentences)}
@@ -176,8 +179,10 @@ class Retriever:
         groups = group_hits(hits)
         t4 = time.perf_counter()
         t.update(
-            embed_ms=(t1 - t0) * 1e3, dense_ms=(t2 - t1) * 1e3, bm25_ms=(t3 - t2) * 1e3,
-            fuse_ms=(t4 - t3) * 1e3, retrieve_ms=(t4 - t0) * 1e3,
+            embed_ms=(t1 - t0) * 1e3,
+            dense_ms=(t2 - t1) * 1e3,
+            bm25_ms=(t3 - t2) * 1e3,
+            fuse_ms=(t4 - t3) * 1e3,
+            retrieve_ms=(t4 - t0) * 1e3,
         )
         return Retrieval(hits, groups, t)
-

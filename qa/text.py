@@ -14,19 +14,24 @@ STOPWORDS = frozenset(
     theirs them then there these they this those through to too under until up very was we were what when
     where which while who whom why will with would you your yours said says say according also yet still
     one's it's what's which's per via than though although however meanwhile like since
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # Words that frame a question rather than carry its content.
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how many much did does do is are was were according
-    article articles report reports reported say said tell mention mentioned name named kind type""".split()
+    article articles report reports reported say said tell mention mentioned name named kind type""".split()  # noqa: SIM905
 )
+# fmt: off
 _NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "fifty": "50",
     "hundred": "100", "thousand": "1000", "first": "1", "second": "2", "third": "3",
 }
-_WORD = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*")
+# fmt: on
+# A comma joins digits only ("2,500"), so "Kunduz,Baghlan" still splits.
+_WORD = re.compile(r"[^\W_]+(?:(?:[.'’-]|(?<=\d),(?=\d))[^\W_]+)*")
+# Digits wherever they stand, also inside a compound ("20-year", "2,500-strong", "1990s").
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _NUM = re.compile(r"^\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?$")
 
 
@@ -68,20 +73,17 @@ def _num(token: str) -> str | None:
 @functools.lru_cache(maxsize=65536)
 def numbers(text: str) -> frozenset[str]:
     """Numbers in `text`, canonical ("2,500" → "2500", "21st" → "21", "five" → "5")."""
-    out = set()
-    for w in words(text):
-        n = _num(w)
-        if n is not None:
-            out.add(n)
+    t = normalize(text)
+    out = {m.group().replace(",", "") for m in _DIGITS.finditer(t)}
+    # Number words count too, also inside a compound ("five-year").
+    out.update(_NUMBER_WORDS[p] for w in _WORD.findall(t) for p in w.split("-") if p in _NUMBER_WORDS)
     return frozenset(out)
 
 
 @functools.lru_cache(maxsize=65536)
 def content_words(text: str) -> frozenset[str]:
     """Stemmed content words: no stopwords, no numbers, no one-letter tokens."""
-    return frozenset(
-        stem(w) for w in words(text) if w not in STOPWORDS and _num(w) is None and len(w) > 1
-    )
+    return frozenset(stem(w) for w in words(text) if w not in STOPWORDS and _num(w) is None and len(w) > 1)
 
 
 _NAME = re.compile(r"(?<![\w.])([A-Z][\w’'.-]*[a-z][\w’'-]*|[A-Z]{2,}|U\.S\.)")
