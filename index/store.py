@@ -201,15 +201,21 @@ class Store:
 
 
 def wipe(settings: Settings) -> None:
-    """Delete the whole index (used by `--rebuild`; works even when the files are garbled)."""
-    if settings.chroma_url:
+    """Delete the whole index (used by `--rebuild`). Works even when the files on disk are garbled."""
+    try:
         client = _client(settings)
+        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
         for name in (SENTENCES, FILES):
-            try:
+            if name in names:
                 client.delete_collection(name)
-            except Exception:  # noqa: S112 - absent is fine
-                continue
         return
+    except Exception:
+        if settings.chroma_url:
+            raise
+    # The store cannot even be opened: remove its files and forget the client chromadb cached for them.
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
     shutil.rmtree(settings.data_dir / "chroma", ignore_errors=True)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,14 +21,16 @@ from index.settings import Settings
 from qa import prompts
 from qa.cite import Claim, ClaimStream, best_support, defang, split_claims, strip_markers, verify_citations
 from qa.llm import LLM, Choice, make_llm
-from qa.relevance import answers_question, coverage, question_terms
-from qa.retrieve import Group, Hit, Retrieval, Retriever, near_identical
+from qa.relevance import answers_question, figures_share_context, asked_terms, coverage, question_terms
+from qa.retrieve import Group, Hit, Retrieval, Retriever
 from qa.text import content_words, names, numbers
 from qa.types import Answer, Citation
 
 # A claim or quote must hold at least this share of the question's terms to count as an answer to it.
 MIN_QUESTION_COVERAGE = 0.5
 PAIR_POOL = 6
+# A claim without a valid marker is aligned only if it says enough to be matched to one sentence.
+MIN_ALIGN_WORDS = 3
 # The extractive fallback may quote any of the best-ranked groups, not only those shown to the model.
 EXTRACTIVE_POOL = 12
 # Small models open with "Answer:" or "Mousavi's answer:"; that is framing, not a claim.
@@ -108,14 +110,19 @@ def rank_groups(question: str, groups: Sequence[Group]) -> list[Group]:
     return sorted(groups, key=score, reverse=True)
 
 
-def gate(question: str, groups: Sequence[Group], settings: Settings) -> str | None:
+def gate(question: str, groups: Sequence[Group], settings: Settings, vocabulary: Set[str]) -> str | None:
     """Why the evidence cannot answer the question, or None when it may.
 
-    Refuse when no sentence is similar enough, or when a name or number the question asks about appears
-    in none of the evidence.
+    Refuse when no sentence is similar enough; when a name or number the question asks about appears in
+    none of the evidence; or when what the question asks about ("population", "weather") is a word the
+    articles never use (more than a third of its terms, so one paraphrased word does not refuse).
     """
     if not groups:
         return "nothing in the articles matches the question"
+    asked = asked_terms(question)
+    unknown = sorted(asked - vocabulary)
+    if asked and len(unknown) * 3 > len(asked):
+        return f"the articles never mention {', '.join(unknown)}"
     best = max(h.similarity for g in groups for h in g.hits)
     if best < settings.min_similarity:
         return f"the closest sentence is too far from the question (similarity {best:.2f})"
@@ -203,6 +210,8 @@ class Pipeline:
         found: Resolved | None = None
         if keep:
             found = Resolved(text, [members[i] for i in keep], "generated")
+        elif len(content_words(text)) < MIN_ALIGN_WORDS:
+            return None  # "Afghanistan" alone is "supported" by half the corpus: too thin to align
         else:
             i = best_support(text, [g.lead.sentence.text for g in pool])
             if i is not None:
@@ -236,7 +245,11 @@ class Pipeline:
         best: tuple[float, Group] | None = None
         for g in evidence:
             text = g.lead.sentence.text
-            if not answers_question(question, text, [text]):
+            prev, _ = self.retriever.neighbours(g.lead.sentence)
+            # The sentence must answer on its own, or with the sentence before it as context ("the
+            # meeting" named in the previous sentence); either way only the sentence itself is quoted.
+            contexts = [[text]] + ([[prev.text, text]] if prev is not None else [])
+            if not any(answers_question(question, text, ctx) for ctx in contexts):
                 continue
             score = coverage(question, text) + max(h.similarity for h in g.hits)
             if best is None or score > best[0]:
@@ -259,7 +272,10 @@ class Pipeline:
                 if other.id in seen or not numbers(other.text) or numbers(other.text) == numbers(s.text):
                     continue
                 a, b = content_words(s.text), content_words(other.text)
-                if a and b and len(a & b) / len(a | b) >= 0.5 and not near_identical(s.text, other.text):
+                na, nb = numbers(s.text), numbers(other.text)
+                conflict = bool(na - nb) and bool(nb - na)  # each gives a figure the other lacks
+                overlap = len(a & b) / min(len(a), len(b)) if a and b else 0.0
+                if conflict and overlap >= 0.6 and figures_share_context(s.text, other.text):
                     out.append(
                         Resolved(prompts.DISAGREE.format(quote=other.text), list(g.hits), "disagreement")
                     )
@@ -288,7 +304,7 @@ class Pipeline:
         retrieved = [h.sentence.id for h in ret.hits]
         k = top_k or self.settings.top_k
         pool = rank_groups(standalone, ret.groups)
-        reason = gate(standalone, pool[:k], self.settings)
+        reason = gate(standalone, pool[:k], self.settings, self.retriever.vocabulary)
         if reason is not None:
             timings["total_ms"] = (time.perf_counter() - t0) * 1e3
             yield Event(

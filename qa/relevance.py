@@ -151,6 +151,25 @@ def numbers_in_context(claim: str, evidence: str, before: int = 1, after: int = 
     return True
 
 
+def _number_contexts(text: str, before: int, after: int) -> dict[str, set[str]]:
+    toks = words(text)
+    out: dict[str, set[str]] = {}
+    for i, tok in enumerate(toks):
+        for n in numbers(tok):
+            window = toks[max(0, i - before) : i] + toks[i + 1 : i + 1 + after]
+            out.setdefault(n, set()).update(content_words(" ".join(window)))
+    return out
+
+
+def figures_share_context(a: str, b: str) -> bool:
+    """Do two sentences give different figures for the same thing ("1 kilometer" / "6 miles" near
+    "kilometre")? Some number only in `a` and some number only in `b` share a neighbouring word."""
+    ca, cb = _number_contexts(a, 2, 2), _number_contexts(b, 2, 2)
+    only_a = [ca[n] for n in ca if n not in cb]
+    only_b = [cb[n] for n in cb if n not in ca]
+    return any(x & y for x in only_a for y in only_b)
+
+
 def answers_question(question: str, claim: str, cited: list[str] | tuple[str, ...]) -> bool:
     """Is a claim, with the sentences it cites, an answer to the question?
 

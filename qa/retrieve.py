@@ -117,6 +117,7 @@ class Retriever:
         self._bm25 = bm25s.BM25()
         corpus = [bm25_tokens(s.text) or ["_"] for s in self.sentences]
         self._vocab = {t for doc in corpus for t in doc}
+        self.vocabulary: frozenset[str] = frozenset(self._vocab)
         if corpus:
             self._bm25.index(corpus, show_progress=False)
 

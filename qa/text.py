@@ -19,7 +19,8 @@ STOPWORDS = frozenset(
 # Words that frame a question rather than carry its content.
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how many much did does do is are was were according
-    article articles report reports reported say said tell mention mentioned name named kind type""".split()  # noqa: SIM905
+    article articles report reports reported say said tell mention mentioned name named kind type
+    far long close old happen happened take taking place like day time""".split()  # noqa: SIM905
 )
 # fmt: off
 _NUMBER_WORDS = {
@@ -51,6 +52,8 @@ def stem(word: str) -> str:
         if w.endswith(suf) and len(w) - len(suf) >= 3:
             w = w[: -len(suf)] + rep
             break
+    if w.endswith("re") and len(w) > 5 and w[-3] not in "aeiou":
+        w = w[:-2] + "er"  # British spelling: kilometre → kilometer, centre → center
     if w.endswith("e") and len(w) > 4:
         w = w[:-1]
     return w

@@ -540,11 +540,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except Exception as e:
             status, message = (e.status, e.message) if isinstance(e, ApiError) else (500, str(e))
-            if self._streaming:  # headers are out: report in-stream, as Ollama does
-                self._send_line({"error": message})
-                self._end_stream()
-            else:
-                self._send_json(status, {"error": message})
+            with contextlib.suppress(OSError):
+                if self._streaming:  # headers are out: report in-stream, as Ollama does
+                    self._send_line({"error": message})
+                    self._end_stream()
+                else:
+                    self._send_json(status, {"error": message})
 
     # plumbing ------------------------------------------------------------------------------------
 
@@ -687,7 +688,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         if empty:  # an empty request loads (or with keep_alive 0 unloads) the model
             reason = "unload" if keep_alive == 0 else "load"
-            app._touch(name, keep_alive)
+            app._touch(name, keep_alive, opts.num_ctx)
             out: dict[str, Any] = {"model": model, "created_at": _now(), "done": True, "done_reason": reason}
             if kind == "chat":
                 out["message"] = {"role": "assistant", "content": ""}
@@ -772,7 +773,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             _COMPUTE_LOCK.release()
 
-        app._touch(name, keep_alive)
+        app._touch(name, keep_alive, opts.num_ctx)
         final: dict[str, Any] = part(text) | {"done": True, "done_reason": stats.done_reason}
         if kind == "generate" and not raw:
             final["context"] = stats.context
@@ -829,7 +830,7 @@ class _Handler(BaseHTTPRequestHandler):
         dims = req.get("dimensions")
         if isinstance(dims, int) and 0 < dims < len(vectors[0]):
             vectors = [_unit(v[:dims]) for v in vectors]
-        self.server.app._touch(name, keep_alive)
+        self.server.app._touch(name, keep_alive, EMBED_CONTEXT)
         self._send_json(
             200,
             {
@@ -851,7 +852,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not prompt:
             return self._send_json(200, {"embedding": []})
         vectors, _, _ = self._embed_texts([prompt], truncate=True)
-        self.server.app._touch(name, parse_keep_alive(req.get("keep_alive")))
+        self.server.app._touch(name, parse_keep_alive(req.get("keep_alive")), EMBED_CONTEXT)
         self._send_json(200, {"embedding": vectors[0]})
 
 
@@ -911,7 +912,7 @@ class OllamaTestServer:
         self._port = port
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
-        self._loaded: dict[str, tuple[float, datetime]] = {}  # name -> (keep_alive s, expires_at)
+        self._loaded: dict[str, tuple[datetime, int]] = {}  # name -> (expires_at, context_length)
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -1029,13 +1030,14 @@ class OllamaTestServer:
                 return name
         raise ApiError(404, f"model '{model}' not found")
 
-    def _touch(self, name: str, keep_alive: float) -> None:
+    def _touch(self, name: str, keep_alive: float, context_length: int) -> None:
+        """Record that `name` ran: /api/ps lists it until keep_alive runs out (0 unloads at once)."""
         with self._lock:
             if keep_alive == 0:
                 self._loaded.pop(name, None)
             else:
                 span = timedelta(days=365 * 290) if math.isinf(keep_alive) else timedelta(seconds=keep_alive)
-                self._loaded[name] = (keep_alive, datetime.now(UTC) + span)
+                self._loaded[name] = (datetime.now(UTC) + span, context_length)
 
     def _details(self, name: str) -> dict[str, Any]:
         if is_embedding_model(name):
@@ -1089,11 +1091,12 @@ class OllamaTestServer:
     def _running(self) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
         with self._lock:
-            live = {n: exp for n, (_, exp) in self._loaded.items() if exp > now}
+            live = {n: v for n, v in self._loaded.items() if v[0] > now}
         out = []
-        for name, expires in live.items():
+        for name, (expires, ctx) in live.items():
             entry = self._model_entry(name)
             del entry["modified_at"]
             entry |= {"expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "size_vram": 0}
+            entry["context_length"] = ctx
             out.append(entry)
         return out

@@ -65,9 +65,9 @@ SEED_SENTENCES = [
     ),
     (
         "000",
-        "White House Press Secretary Jen Psaki said June 21 the meeting would also “continue to discuss how we "
-        "can work together to ensure that Afghanistan never again becomes a safe haven for terrorist groups who "
-        "pose a threat to the U.S. homeland.”",
+        "White House Press Secretary Jen Psaki said June 21 the meeting would also “continue to discuss "
+        "how we can work together to ensure that Afghanistan never again becomes a safe haven for terrorist "
+        "groups who pose a threat to the U.S. homeland.”",
     ),
     (
         "000",
@@ -85,9 +85,9 @@ SEED_SENTENCES = [
     ("002", "The cities occupied by the Taliban in the last three months"),
     (
         "004",
-        "147 Taliban militants were killed and 53 others were wounded as a result of Afghan Army operations in "
-        "Nangarhar, Laghman, Uruzgan, Kandahar, Zabul, Faryab, Balkh, Helmand, Nimruz and Kunduz provinces just "
-        "on June 20, according to the Afghan Defense Ministry.",
+        "147 Taliban militants were killed and 53 others were wounded as a result of Afghan Army operations "
+        "in Nangarhar, Laghman, Uruzgan, Kandahar, Zabul, Faryab, Balkh, Helmand, Nimruz and Kunduz "
+        "provinces just on June 20, according to the Afghan Defense Ministry.",
     ),
 ]
 
@@ -111,8 +111,8 @@ CASES = [
         "Militants have overrun dozens of districts since May 1, when U.S. and NATO troops began their final "
         "withdrawal. Talks have stalled.",
         [
-            "Militants have overrun dozens of districts since May 1, when U.S. and NATO troops began their final "
-            "withdrawal.",
+            "Militants have overrun dozens of districts since May 1, when U.S. and NATO troops began their "
+            "final withdrawal.",
             "Talks have stalled.",
         ],
         id="U.S.-mid-sentence",

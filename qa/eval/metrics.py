@@ -1,0 +1,312 @@
+"""Scoring, pure and deterministic: no model judges another model, nothing here reads a file.
+
+A *record* is one pipeline's output for one pair, as written to results.json: a mapping with `answer`,
+`refused`, `citations` ([{id, file, sentence, quote, start, end}]), `retrieved` (sentence ids, best first),
+`timings` (ms) and optionally `error`. The article texts come in as a `Sources` (file name → text).
+
+Definitions (the report repeats them):
+
+- answer accuracy, over answerable pairs: not refused, and every acceptable-answer group of the pair
+  matches the answer text (`answer_matches`). A refusal of an answerable pair is a wrong answer.
+- citation validity, over every citation of every record: the citation is exactly one citable sentence of
+  the file: file_text[start:end] == quote, that span is sentence `sentence` of `split_sentences`, the id
+  is `<file>#<sentence>`, and the sentence is not boilerplate. A marker `[k]` in the answer with no k-th
+  citation counts as one more citation, invalid.
+- citation support (ALCE citation recall), per answered pair: the share of answer sentences (claims, as
+  `qa.cite.split_claims` cuts them) that cite something and are supported (`qa.cite.support`) by the union
+  of the quotes they cite.
+- citation precision (ALCE, as its evaluation code computes it), per answered pair: the share of
+  (claim, citation) uses that are relevant. A use is irrelevant when the claim is not supported by all its
+  citations together, or when the citation alone does not support the claim and the others without it do.
+- evidence hit, per answered answerable pair: some citation quotes a gold `contains` string in its file.
+- retrieval recall@k and reciprocal rank, per answerable pair, by sentence id: gold ids are the citable
+  sentences of the evidence files that contain an evidence `contains` string; `retrieved` is the ranking.
+- refusals: true refusal rate = refused unanswerable / unanswerable; false refusal rate = refused
+  answerable / answerable; refusal accuracy = share of pairs on the right side of answer-or-refuse.
+- latency: p50 and p95 (linear interpolation between closest ranks) of every `*_ms` timing.
+
+"Answered" means not refused and no error. Per-pair rates are averaged over the pairs where they are
+defined (macro), except validity, which is pooled over all citations (micro) because its floor is 100 %.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from index.sentences import Sentence, split_sentences
+from qa.cite import MARKER, split_claims, support
+from qa.eval.pairs import Evidence, Pair
+
+RECALL_KS: tuple[int, ...] = (5, 20)
+# Stages shown first in the latency table; any other `*_ms` timing follows in name order.
+STAGES: tuple[str, ...] = ("retrieve_ms", "prefill_ms", "decode_ms", "verify_ms", "total_ms")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"',
+                         "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
+
+
+# ---- answers --------------------------------------------------------------------------------------------
+def normalize(text: str) -> str:
+    """NFKC, straight quotes, plain dashes, one space for any whitespace run, case-folded."""
+    t = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return re.sub(r"\s+", " ", t).strip().casefold()
+
+
+@cache
+def _phrase(alternative: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(normalize(alternative)) + r"(?!\w)")
+
+
+def group_matches(group: str, text: str) -> bool:
+    """Does any `|`-separated alternative of `group` occur in `text` as a whole phrase (case-insensitive)?"""
+    t = normalize(text)
+    return any(_phrase(alt.strip()).search(t) for alt in group.split("|") if alt.strip())
+
+
+def answer_matches(answers: Sequence[str], text: str) -> bool:
+    """True when every acceptable-answer group matches `text` (and there is at least one group)."""
+    return bool(answers) and all(group_matches(g, text) for g in answers)
+
+
+# ---- the articles ---------------------------------------------------------------------------------------
+class Sources:
+    """The corpus as the scorer sees it: each file's exact text and its sentences (split on demand)."""
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self._texts = dict(texts)
+        self._sentences: dict[str, list[Sentence]] = {}
+
+    def text(self, file: str) -> str | None:
+        """The file's text, or None when the corpus has no such file."""
+        return self._texts.get(file)
+
+    def sentences(self, file: str) -> list[Sentence]:
+        """All sentences of the file, boilerplate included, numbered as `split_sentences` numbers them."""
+        if file not in self._sentences:
+            text = self._texts.get(file)
+            self._sentences[file] = split_sentences(file, text) if text is not None else []
+        return self._sentences[file]
+
+    def sentence(self, file: str, n: int) -> Sentence | None:
+        """Sentence `n` (1-based) of the file."""
+        sents = self.sentences(file)
+        return sents[n - 1] if 1 <= n <= len(sents) else None
+
+
+def invalid_reason(citation: Mapping[str, Any], sources: Sources) -> str | None:
+    """Why `citation` is not exactly one citable sentence of its file, or None when it is."""
+    file, quote = citation.get("file"), citation.get("quote")
+    start, end, n = citation.get("start"), citation.get("end"), citation.get("sentence")
+    if not isinstance(file, str) or (text := sources.text(file)) is None:
+        return f"file {file!r} is not in the corpus"
+    if not (isinstance(start, int) and isinstance(end, int) and isinstance(n, int) and isinstance(quote, str)):
+        return "start, end, sentence or quote missing"
+    if not 0 <= start < end <= len(text):
+        return f"span {start}:{end} is outside the file"
+    if text[start:end] != quote:
+        return f"quote differs from the file text at {start}:{end}"
+    s = sources.sentence(file, n)
+    if s is None:
+        return f"the file has no sentence {n}"
+    if (s.start, s.end) != (start, end):
+        covered = sum(1 for x in sources.sentences(file) if x.start < end and x.end > start)
+        return f"span {start}:{end} is not sentence {n} ({s.start}:{s.end}); it overlaps {covered} sentence(s)"
+    if citation.get("id") != s.id:
+        return f"id {citation.get('id')!r} is not {s.id!r}"
+    if s.boilerplate:
+        return f"sentence {n} is boilerplate ({s.boilerplate})"
+    return None
+
+
+def gold_ids(evidence: Iterable[Evidence], sources: Sources) -> list[str]:
+    """Ids of the citable sentences that hold an evidence string, in evidence order, without repeats."""
+    out: dict[str, None] = {}
+    for ev in evidence:
+        for s in sources.sentences(ev.file):
+            if s.boilerplate is None and ev.contains in s.text:
+                out[s.id] = None
+    return list(out)
+
+
+# ---- citations ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClaimScore:
+    """One answer sentence: the marker numbers it carries, whether they support it, which are relevant."""
+
+    text: str
+    markers: tuple[int, ...]
+    supported: bool
+    precise: tuple[bool, ...]
+
+
+def score_claims(answer: str, quotes: Sequence[str]) -> list[ClaimScore]:
+    """ALCE citation recall and precision for each claim. Marker k refers to quotes[k-1]; a marker with no
+    quote cites nothing (and is never relevant)."""
+    out: list[ClaimScore] = []
+    for claim in split_claims(answer):
+        cited = [quotes[m - 1] if 1 <= m <= len(quotes) else None for m in claim.markers]
+        real = [q for q in cited if q is not None]
+        supported = bool(real) and support(claim.text, real).supported
+        precise: list[bool] = []
+        for i, q in enumerate(cited):
+            if not supported or q is None:
+                precise.append(False)
+            elif support(claim.text, q).supported:
+                precise.append(True)
+            else:
+                others = [o for j, o in enumerate(cited) if j != i and o is not None]
+                precise.append(not (others and support(claim.text, others).supported))
+        out.append(ClaimScore(claim.text, claim.markers, supported, tuple(precise)))
+    return out
+
+
+def dangling_markers(answer: str, n_citations: int) -> list[int]:
+    """Marker numbers in `answer` that point at no citation, once each."""
+    nums = (int(n) for m in MARKER.finditer(answer) for n in re.split(r"\s*[,;]\s*", m.group(1)))
+    return list(dict.fromkeys(n for n in nums if not 1 <= n <= n_citations))
+
+
+def evidence_hit(citations: Sequence[Mapping[str, Any]], evidence: Iterable[Evidence]) -> bool:
+    """Does some citation quote a gold evidence string from the right file?"""
+    evs = list(evidence)
+    return any(
+        c.get("file") == ev.file and ev.contains in str(c.get("quote") or "") for c in citations for ev in evs
+    )
+
+
+# ---- retrieval ------------------------------------------------------------------------------------------
+def recall_at_k(retrieved: Sequence[str], gold: Sequence[str], k: int) -> float | None:
+    """Share of gold ids among the first k retrieved ids (None without gold)."""
+    if not gold:
+        return None
+    return len(set(retrieved[:k]) & set(gold)) / len(set(gold))
+
+
+def reciprocal_rank(retrieved: Sequence[str], gold: Sequence[str]) -> float | None:
+    """1 / rank of the first gold id retrieved; 0 when none is; None without gold."""
+    if not gold:
+        return None
+    g = set(gold)
+    for i, sid in enumerate(retrieved, 1):
+        if sid in g:
+            return 1.0 / i
+    return 0.0
+
+
+# ---- per pair -------------------------------------------------------------------------------------------
+def score_record(pair: Pair, record: Mapping[str, Any], sources: Sources,
+                 ks: Sequence[int] = RECALL_KS) -> dict[str, Any]:
+    """Every per-pair metric for one record (None where a metric does not apply)."""
+    answer = str(record.get("answer") or "")
+    refused = bool(record.get("refused"))
+    error = bool(record.get("error"))
+    answered = not refused and not error
+    citations: list[Mapping[str, Any]] = list(record.get("citations") or [])
+    reasons = [(c.get("id"), invalid_reason(c, sources)) for c in citations]
+    dangling = dangling_markers(answer, len(citations))
+    invalid = [f"{cid}: {why}" for cid, why in reasons if why] + [
+        f"[{k}]: the marker points at no citation" for k in dangling
+    ]
+    claims = score_claims(answer, [str(c.get("quote") or "") for c in citations]) if answered else []
+    uses = [p for c in claims for p in c.precise]
+    gold = gold_ids(pair.evidence, sources) if pair.answerable else []
+    retrieved = [str(x) for x in record.get("retrieved") or []]
+    out: dict[str, Any] = {
+        "answerable": pair.answerable,
+        "refused": refused,
+        "error": error,
+        "correct": (answered and answer_matches(pair.answers, answer)) if pair.answerable else None,
+        "citations": len(citations) + len(dangling),
+        "citations_valid": sum(1 for _, why in reasons if why is None),
+        "invalid_citations": invalid,
+        "claims": len(claims),
+        "claims_supported": sum(1 for c in claims if c.supported),
+        "citation_support": (sum(c.supported for c in claims) / len(claims)) if claims else None,
+        "citation_precision": (sum(uses) / len(uses) if uses else 0.0) if claims else None,
+        "evidence_hit": evidence_hit(citations, pair.evidence) if pair.answerable and answered else None,
+        "gold_ids": gold,
+        "rr": reciprocal_rank(retrieved, gold),
+    }
+    for k in ks:
+        out[f"recall@{k}"] = recall_at_k(retrieved, gold, k)
+    return out
+
+
+# ---- summary --------------------------------------------------------------------------------------------
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0–100), linear between closest ranks, as numpy's default; None when empty."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100.0
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def _mean(values: Iterable[float | bool | None]) -> float | None:
+    xs = [float(v) for v in values if v is not None]
+    return sum(xs) / len(xs) if xs else None
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def latency(timings: Sequence[Mapping[str, float]]) -> dict[str, dict[str, float | None]]:
+    """p50 and p95 of each `*_ms` timing that any record has, known stages first."""
+    keys = {k for t in timings for k in t if k.endswith("_ms")}
+    order = [s for s in STAGES if s in keys] + sorted(keys - set(STAGES))
+    out: dict[str, dict[str, float | None]] = {}
+    for k in order:
+        vals = [float(t[k]) for t in timings if k in t]
+        out[k] = {"p50": percentile(vals, 50), "p95": percentile(vals, 95), "n": float(len(vals))}
+    return out
+
+
+def summarize(records: Sequence[Mapping[str, Any]], ks: Sequence[int] = RECALL_KS) -> dict[str, Any]:
+    """Aggregate scored records (each with `metrics` from `score_record` and `timings`)."""
+    ms = [r["metrics"] for r in records]
+    ans = [m for m in ms if m["answerable"]]
+    una = [m for m in ms if not m["answerable"]]
+    n_cit = sum(m["citations"] for m in ms)
+    summary: dict[str, Any] = {
+        "pairs": len(ms),
+        "answerable": len(ans),
+        "unanswerable": len(una),
+        "errors": sum(1 for m in ms if m["error"]),
+        "answer_accuracy": _share([bool(m["correct"]) for m in ans]),
+        "citation_validity": sum(m["citations_valid"] for m in ms) / n_cit if n_cit else None,
+        "citations": n_cit,
+        "citation_support": _mean(m["citation_support"] for m in ms),
+        "citation_precision": _mean(m["citation_precision"] for m in ms),
+        "evidence_hit": _mean(m["evidence_hit"] for m in ms),
+    }
+    for k in ks:
+        summary[f"recall@{k}"] = _mean(m[f"recall@{k}"] for m in ans)
+    summary["mrr"] = _mean(m["rr"] for m in ans)
+    summary["true_refusal"] = _share([m["refused"] for m in una])
+    summary["false_refusal"] = _share([m["refused"] for m in ans])
+    summary["refusal_accuracy"] = _share([m["refused"] != m["answerable"] for m in ms])
+    summary["latency"] = latency([r.get("timings") or {} for r in records])
+    return summary
+
+
+def check_floors(summary: Mapping[str, Any], floors: Mapping[str, float]) -> list[str]:
+    """One line per metric that misses its floor. A key `max_<metric>` is a ceiling instead."""
+    failures: list[str] = []
+    for key, bound in floors.items():
+        ceiling = key.startswith("max_")
+        metric = key[4:] if ceiling else key
+        value = summary.get(metric)
+        if not isinstance(value, int | float):
+            failures.append(f"{metric}: not measured (floor {bound:.3f})")
+        elif ceiling and value > bound:
+            failures.append(f"{metric}: {value:.3f} is above its ceiling {bound:.3f}")
+        elif not ceiling and value < bound:
+            failures.append(f"{metric}: {value:.3f} is below its floor {bound:.3f}")
+    return failures

@@ -1,0 +1,64 @@
+"""Presenting a verified Answer as text: footnotes, marker groups, the disagreement notice. Pure functions.
+
+Used by the OpenAI-compatible endpoint (content with footnotes) and by the chat UI (which markers cite the
+same sentence in different articles, which part of the answer is a disagreement notice).
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa import prompts
+from qa.types import Answer
+
+# A run of markers that the pipeline appends to one answer sentence: "[1][2][3]".
+_MARKER_RUN = re.compile(r"(?:\[\d{1,3}\])+")
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+# "The articles disagree on this figure: “" — the fixed start of the pipeline's disagreement sentence.
+DISAGREE_PREFIX = prompts.DISAGREE.split("{quote}", 1)[0]
+
+
+def footnote_lines(answer: Answer) -> list[str]:
+    """One line per citation: `[k] file, sentence n: “quote”`."""
+    return [f"[{k}] {c.file}, sentence {c.sentence}: “{c.quote}”" for k, c in enumerate(answer.citations, 1)]
+
+
+def with_footnotes(answer: Answer) -> str:
+    """The answer text followed by a blank line and its footnotes (just the text for a refusal)."""
+    lines = footnote_lines(answer)
+    return answer.answer if not lines else answer.answer + "\n\n" + "\n".join(lines)
+
+
+def marker_groups(answer: Answer) -> list[list[int]]:
+    """Markers that the pipeline attached together to one sentence, e.g. `[[1, 2, 3], [4]]`.
+
+    The pipeline cites every article that carries a sentence, so one group is one fact and its reports.
+    Only markers that point at a citation are kept.
+    """
+    n = len(answer.citations)
+    groups: list[list[int]] = []
+    for run in _MARKER_RUN.finditer(answer.answer):
+        ks = [int(k) for k in _MARKER.findall(run.group(0)) if 1 <= int(k) <= n]
+        if ks:
+            groups.append(list(dict.fromkeys(ks)))
+    return groups
+
+
+def siblings(answer: Answer, k: int) -> list[int]:
+    """The markers cited together with marker `k` (including `k`), in order."""
+    for g in marker_groups(answer):
+        if k in g:
+            return g
+    return [k] if 1 <= k <= len(answer.citations) else []
+
+
+def split_disagreements(text: str) -> tuple[str, list[str]]:
+    """Split an answer into its main text and the disagreement notices the pipeline appended at the end.
+
+    Each notice is returned without the fixed prefix (it starts with the other article's quote).
+    """
+    i = text.find(DISAGREE_PREFIX)
+    if i < 0:
+        return text, []
+    notices = [p.strip() for p in text[i:].split(DISAGREE_PREFIX) if p.strip()]
+    return text[:i].rstrip(), notices

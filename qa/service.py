@@ -1,0 +1,308 @@
+"""One answering service per server process, shared by the HTTP API (qa/api.py) and the chat UI (ui/).
+
+It owns the pipeline (built lazily, retried until the index and backend are there), runs one answer at a
+time (two generations at once on a small CPU collapse both, FIELD_NOTES §1), admits a bounded number of API
+requests, and looks up an article's indexed sentences for the source viewer. Articles are looked up by
+exact name among the indexed files: nothing is ever read from a path a client sent.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, Field
+
+from index.errors import QAError
+from index.settings import Settings
+from qa.types import Answer
+
+if TYPE_CHECKING:
+    from qa.answer import Event, Pipeline
+    from qa.retrieve import Retriever
+
+_DONE = object()
+
+
+class BusyError(QAError):
+    """Too many requests are queued; try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceSentence(BaseModel):
+    """One indexed sentence of an article, as the source viewer shows it."""
+
+    id: str = Field(description="Sentence id `<file>#<n>`, as in Citation.id.")
+    n: int = Field(description="1-based sentence number within the file.")
+    start: int = Field(description="Character offset where the sentence starts in the file.")
+    end: int = Field(description="Character offset where the sentence ends in the file.")
+    text: str = Field(description="The exact sentence: file_text[start:end].")
+
+
+class SourceDoc(BaseModel):
+    """An article's indexed sentences, in order. Boilerplate (share widgets, disclaimers) is not indexed,
+    so sentence numbers may skip."""
+
+    file: str
+    sentences: list[SourceSentence]
+
+
+class IndexStatus(BaseModel):
+    """Whether the index can be read, and what it holds."""
+
+    ready: bool
+    articles: int = 0
+    sentences: int = 0
+    error: str | None = None
+
+
+class BackendStatus(BaseModel):
+    """Which language-model backend answers, and why it was chosen."""
+
+    ready: bool
+    backend: str = ""
+    model: str = ""
+    reason: str = ""
+    error: str | None = None
+
+
+class QueueStatus(BaseModel):
+    """API requests admitted now (answering or waiting their turn) and the limit before 503."""
+
+    in_flight: int
+    limit: int
+
+
+class Health(BaseModel):
+    """`GET /api/health`: `ok` when questions can be answered."""
+
+    status: Literal["ok", "unavailable"]
+    index: IndexStatus
+    backend: BackendStatus
+    queue: QueueStatus
+
+
+class AnswerRun:
+    """One answer being produced by a worker thread; the consumer reads its events with `next`.
+
+    The answer lock is held by the worker, never by the consumer: a client that disconnects or a chat
+    session that closes calls `cancel`, the worker stops at its next event, and the lock cannot be left
+    held by an abandoned consumer.
+    """
+
+    def __init__(
+        self, service: QAService, question: str, history: Sequence[dict[str, str]] | None, top_k: int | None
+    ) -> None:
+        self.question = question
+        self.history = list(history or [])
+        self.top_k = top_k
+        self._events: queue.Queue[object] = queue.Queue()
+        self._stop = threading.Event()
+        self._finished = False
+        threading.Thread(target=self._work, args=(service,), name="qa-answer", daemon=True).start()
+
+    def _work(self, service: QAService) -> None:
+        try:
+            service._run_pipeline(self)
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            self._events.put(e)
+        finally:
+            self._events.put(_DONE)
+
+    def put(self, event: Event) -> None:
+        """Called by the worker for each pipeline event."""
+        self._events.put(event)
+
+    @property
+    def cancelled(self) -> bool:
+        """Has the consumer gone away?"""
+        return self._stop.is_set()
+
+    def cancel(self) -> None:
+        """Stop the worker at its next event (idempotent)."""
+        self._stop.set()
+
+    def next(self, timeout: float | None) -> Event | None:
+        """The next event; None when the run has finished. Raises the pipeline's error, or TimeoutError
+        when nothing arrived within `timeout` seconds (the run is still going)."""
+        if self._finished:
+            return None
+        try:
+            item = self._events.get(timeout=timeout)
+        except queue.Empty as e:
+            raise TimeoutError from e
+        if item is _DONE:
+            self._finished = True
+            return None
+        if isinstance(item, BaseException):
+            self._finished = True
+            self.cancel()
+            raise item
+        return item  # type: ignore[return-value]
+
+
+class QAService:
+    """The pipeline behind a server: lazily built, one answer at a time, bounded admission."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
+        self.settings = settings
+        self._pipeline = pipeline
+        self._retriever: Retriever | None = pipeline.retriever if pipeline is not None else None
+        self._build_lock = threading.Lock()
+        self._answer_lock = threading.Lock()
+        self._gate = threading.Lock()
+        self._in_flight = 0
+        self._avg_s = 2.0  # running estimate of one answer's duration, for Retry-After
+
+    # ---- building ------------------------------------------------------------------------------------
+    def retriever(self) -> Retriever:
+        """The retriever over the index; raises IndexMissingError and friends until `qa index` has run."""
+        with self._build_lock:
+            if self._retriever is None:
+                from qa.retrieve import Retriever
+
+                self._retriever = Retriever(self.settings)
+            return self._retriever
+
+    def pipeline(self) -> Pipeline:
+        """The answer pipeline; raises a QAError (index or backend) until it can be built."""
+        retriever = self.retriever()
+        with self._build_lock:
+            if self._pipeline is None:
+                from qa.answer import Pipeline
+
+                self._pipeline = Pipeline(self.settings, retriever=retriever)
+            return self._pipeline
+
+    # ---- admission -----------------------------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        """API requests admitted and not yet finished."""
+        return self._in_flight
+
+    @contextmanager
+    def admit(self) -> Iterator[None]:
+        """Hold one of `settings.concurrency` slots for a request, or raise BusyError at once."""
+        with self._gate:
+            if self._in_flight >= self.settings.concurrency:
+                wait = max(1, math.ceil(self._avg_s * self._in_flight))
+                raise BusyError(
+                    f"The server is busy: {self._in_flight} question(s) are being answered or waiting. "
+                    f"Try again in {wait} s.",
+                    retry_after=wait,
+                )
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._gate:
+                self._in_flight -= 1
+
+    # ---- answering -----------------------------------------------------------------------------------
+    def start(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
+    ) -> AnswerRun:
+        """Start answering in a worker thread that holds the answer lock; read events from the run."""
+        return AnswerRun(self, question, history, top_k)
+
+    def stream(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
+    ) -> Iterator[Event]:
+        """The pipeline's events for one question. Closing the iterator early cancels the answer.
+
+        InputError, IndexMissingError, BackendError and other QAErrors are raised to the caller.
+        """
+        run = self.start(question, history, top_k)
+        try:
+            while True:
+                ev = run.next(timeout=None)
+                if ev is None:
+                    return
+                yield ev
+        finally:
+            run.cancel()
+
+    def _run_pipeline(self, run: AnswerRun) -> None:
+        with self._answer_lock:
+            if run.cancelled:
+                return
+            t0 = time.perf_counter()
+            gen = self.pipeline().stream(run.question, run.history, run.top_k)
+            try:
+                for ev in gen:
+                    run.put(ev)
+                    if run.cancelled:
+                        break
+            finally:
+                close = getattr(gen, "close", None)
+                if close is not None:
+                    close()  # stops the model's stream and releases its lock at once
+            self._avg_s = 0.7 * self._avg_s + 0.3 * (time.perf_counter() - t0)
+
+    def ask(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
+    ) -> Answer:
+        """The final Answer for one question (blocking)."""
+        final: Answer | None = None
+        for ev in self.stream(question, history, top_k):
+            if ev.type == "done":
+                final = ev.data["answer"]
+        if final is None:
+            raise QAError("The answer pipeline ended without an answer; ask again.")
+        return final
+
+    # ---- sources -------------------------------------------------------------------------------------
+    def files(self) -> list[str]:
+        """Names of the indexed articles, sorted."""
+        return sorted({s.file for s in self.retriever().sentences})
+
+    def source(self, file: str) -> SourceDoc | None:
+        """An indexed article's sentences, or None when `file` is not exactly the name of one.
+
+        `file` is only ever compared with the names in the index; it never touches the file system, so
+        `..`, absolute paths, encoded separators and NUL bytes simply name nothing.
+        """
+        sentences = self.retriever().file_sentences(file)
+        if not sentences:
+            return None
+        return SourceDoc(
+            file=file,
+            sentences=[
+                SourceSentence(id=s.id, n=s.n, start=s.start, end=s.end, text=s.text) for s in sentences
+            ],
+        )
+
+    # ---- status --------------------------------------------------------------------------------------
+    def health(self) -> Health:
+        """Index and backend status; builds what it can (loading the model the first time)."""
+        try:
+            r = self.retriever()
+            index = IndexStatus(
+                ready=True, articles=len({s.file for s in r.sentences}), sentences=len(r.sentences)
+            )
+        except QAError as e:
+            index = IndexStatus(ready=False, error=str(e))
+        if not index.ready:
+            backend = BackendStatus(ready=False, error="waiting for the index")
+        else:
+            try:
+                p = self.pipeline()
+                backend = BackendStatus(
+                    ready=True, backend=p.llm.backend, model=p.model_label, reason=p.choice.reason
+                )
+            except QAError as e:
+                backend = BackendStatus(ready=False, error=str(e))
+        return Health(
+            status="ok" if index.ready and backend.ready else "unavailable",
+            index=index,
+            backend=backend,
+            queue=QueueStatus(in_flight=self._in_flight, limit=self.settings.concurrency),
+        )

@@ -1,0 +1,43 @@
+"""Test helpers: answer checks shared by the end-to-end tests of every backend."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from index.sentences import split_sentences
+from qa.cite import split_claims, support
+from qa.prompts import REFUSAL
+from qa.types import Answer
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def assert_valid_answer(answer: Answer, corpus: Path = SEEDS) -> None:
+    """Every citation points at the exact sentence of its file, every claim carries a marker, every
+    marker points at a citation, and the cited sentences support their claim. A refusal cites nothing."""
+    if answer.refused:
+        assert answer.citations == []
+        assert answer.answer == REFUSAL
+        return
+    assert answer.citations, "an answer without a citation"
+    for c in answer.citations:
+        text = (corpus / c.file).read_text("utf-8")
+        assert text[c.start : c.end] == c.quote
+        by_n = {s.n: s for s in split_sentences(c.file, text)}
+        assert by_n[c.sentence].text == c.quote and c.id == f"{c.file}#{c.sentence}"
+    claims = split_claims(answer.answer)
+    assert claims
+    for claim in claims:
+        assert claim.markers, f"claim without a marker: {claim.text!r}"
+        assert all(1 <= m <= len(answer.citations) for m in claim.markers)
+        quotes = [answer.citations[m - 1].quote for m in claim.markers]
+        body = claim.text.strip('“”" ')
+        if body.startswith("The articles disagree on this figure:"):
+            body = body.split(":", 1)[1].strip().strip('“”" ')
+        assert support(body, quotes).supported, f"{claim.text!r} not supported by {quotes!r}"
+
+
+def mentions(answer: Answer, *alternatives: str) -> bool:
+    """Does the answer text contain one of the alternatives, word-bounded and case-insensitive?"""
+    return any(re.search(rf"(?<!\w){re.escape(a)}(?!\w)", answer.answer, re.IGNORECASE) for a in alternatives)

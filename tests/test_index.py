@@ -1,0 +1,139 @@
+"""Indexing against a real Chroma store on disk: incremental runs, bad files, stamps, locks, atomicity."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.build import evidence_sentences, index_corpus
+from index.embed import make_embedder
+from index.errors import CorpusError, IndexLockedError, IndexMismatchError, IndexMissingError
+from index.sentences import Sentence
+from index.settings import Settings
+from index.store import Store, writer_lock
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path, corpus: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
+
+
+def _store(settings: Settings) -> Store:
+    emb = make_embedder(settings)
+    return Store(settings, emb.name, emb.dim)
+
+
+def test_first_run_indexes_every_evidence_sentence(settings: Settings, corpus: Path) -> None:
+    report = index_corpus(settings)
+    assert sorted(report.added) == sorted(p.name for p in corpus.glob("*.txt"))
+    store = _store(settings)
+    sentences, vectors = store.all_sentences()
+    expected = sum(len(evidence_sentences(p.name, p.read_text("utf-8"))[0]) for p in corpus.glob("*.txt"))
+    assert len(sentences) == expected == store.count()
+    assert vectors.shape == (expected, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    for s in sentences:  # the stored span still points at the exact text in the file
+        text = (corpus / s.file).read_text("utf-8")
+        assert text[s.start : s.end] == s.text
+
+
+def test_unchanged_corpus_embeds_nothing(settings: Settings) -> None:
+    index_corpus(settings)
+    again = index_corpus(settings)
+    assert again.sentences_embedded == 0
+    assert again.added == again.updated == again.removed == []
+    assert len(again.unchanged) == 5
+
+
+def test_changed_file_is_replaced_and_deleted_file_removed(settings: Settings, corpus: Path) -> None:
+    index_corpus(settings)
+    changed = corpus / "000_f9686eb01d8f09a5.txt"
+    changed.write_text("The river flooded the old mill on Tuesday, officials said.\n", "utf-8")
+    (corpus / "004_b46bcfd9b799a991.txt").unlink()
+    report = index_corpus(settings)
+    assert report.updated == ["000_f9686eb01d8f09a5.txt"]
+    assert report.removed == ["004_b46bcfd9b799a991.txt"]
+    assert report.sentences_embedded == 1
+    sentences, _ = _store(settings).all_sentences()
+    mine = [s for s in sentences if s.file == "000_f9686eb01d8f09a5.txt"]
+    assert [s.text for s in mine] == ["The river flooded the old mill on Tuesday, officials said."]
+    assert not any(s.file == "004_b46bcfd9b799a991.txt" for s in sentences)
+    assert _store(settings).count() == len(sentences)  # old versions are gone, not just hidden
+
+
+def test_rebuild_starts_over(settings: Settings) -> None:
+    index_corpus(settings)
+    report = index_corpus(settings, rebuild=True)
+    assert len(report.added) == 5 and report.sentences_embedded > 0
+
+
+def test_bad_files_are_skipped_with_a_reason_and_nothing_else_is_lost(
+    settings: Settings, corpus: Path
+) -> None:
+    (corpus / "empty.txt").write_text("   \n", "utf-8")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02PNG")
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 au lait est bon.".encode("latin-1"))
+    (corpus / "notes.md").write_text("not a .txt file", "utf-8")
+    report = index_corpus(settings)
+    reasons = {s.file: s.reason for s in report.skipped}
+    assert reasons["empty.txt"] == "empty"
+    assert reasons["binary.txt"].startswith("binary")
+    assert reasons["latin1.txt"].startswith("not UTF-8")
+    assert "notes.md" not in reasons
+    assert len(report.added) == 5
+
+
+def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path / "d", corpus_dir=tmp_path / "nope")
+    with pytest.raises(CorpusError, match="does not exist"):
+        index_corpus(s)
+
+
+def test_reading_before_indexing_says_run_qa_index(settings: Settings) -> None:
+    with pytest.raises(IndexMissingError, match="qa index"):
+        _store(settings)
+
+
+def test_embedding_model_mismatch_names_rebuild(settings: Settings) -> None:
+    index_corpus(settings)
+    with pytest.raises(IndexMismatchError, match="qa index --rebuild"):
+        Store(settings, "onnx:some-other-model", 768)
+
+
+def test_second_writer_gets_index_is_locked(settings: Settings) -> None:
+    with writer_lock(settings), pytest.raises(IndexLockedError, match="locked"):
+        index_corpus(settings)
+
+
+def test_uncommitted_sentences_are_invisible_and_swept(settings: Settings) -> None:
+    """What a crash between writing sentences and committing the manifest leaves behind."""
+    index_corpus(settings)
+    store = _store(settings)
+    before = len(store.all_sentences()[0])
+    ghost = Sentence("ghost.txt", 1, 0, 20, "A half-written article.")
+    store._sent.upsert(  # the first half of put_article, without the manifest commit
+        ids=[f"{ghost.id}@deadbeef"],
+        embeddings=[make_embedder(settings).embed([ghost.text])[0].tolist()],
+        documents=[ghost.text],
+        metadatas=[
+            {"sid": ghost.id, "file": ghost.file, "n": 1, "start": 0, "end": 20, "version": "deadbeef"}
+        ],
+    )
+    assert len(store.all_sentences()[0]) == before
+    assert all(
+        h.sentence.file != "ghost.txt" for h in store.query(make_embedder(settings).embed([ghost.text])[0], 5)
+    )
+    assert store.sweep() == 1
+    assert store.count() == before

@@ -1,0 +1,306 @@
+"""The chat UI (Gradio 6): a streamed answer, clickable citation markers, and a source viewer.
+
+Only Gradio wiring lives here; answers come from `QAService.stream` (qa/service.py), the HTML from
+ui/render.py (which escapes every text it shows). Mounted into the FastAPI app by qa/api.py.
+
+Safety: no file components and no `allowed_paths` (the app serves no files from disk; the source viewer
+shows sentences from the index), never `share=True`, analytics off. With QA_API_TOKEN set, the chat asks
+for it as the password. State (the conversation) is per browser session.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no outside lookups
+
+import gradio as gr  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+
+from index.errors import QAError  # noqa: E402
+from qa.service import QAService  # noqa: E402
+from qa.types import Answer  # noqa: E402
+from ui.render import (
+    EMPTY_SOURCE,
+    render_chat,
+    render_examples,
+    render_header,
+    render_source,
+    render_source_error,
+)  # noqa: E402
+
+EXAMPLES = (
+    "Which district did the Taliban take?",
+    "How many Taliban fighters were killed?",
+    "How close were the Taliban fighters to the city of Kunduz?",
+)
+_REDRAW_S = 0.08  # redraw the streamed draft at most this often
+
+# Clicks on a marker (in the chat or in the source panel) send only the turn and the marker number.
+_CLICK_JS = """
+element.addEventListener('click', (e) => {
+  const b = e.target.closest('button[data-k]');
+  if (!b || !element.contains(b)) return;
+  e.preventDefault();
+  element.querySelectorAll('.qa-cite.qa-active').forEach((x) => x.classList.remove('qa-active'));
+  b.classList.add('qa-active');
+  trigger('click', {turn: Number(b.dataset.turn), k: Number(b.dataset.k)});
+});
+"""
+_EXAMPLE_JS = """
+element.addEventListener('click', (e) => {
+  const b = e.target.closest('button[data-example]');
+  if (b && element.contains(b)) trigger('click', {example: Number(b.dataset.example)});
+});
+"""
+_CHAT_JS = (
+    _CLICK_JS
+    + """
+watch('value', () => {
+  const c = element.querySelector('.qa-chat');
+  if (c) c.scrollTop = c.scrollHeight;
+});
+"""
+)
+_SOURCE_JS = (
+    _CLICK_JS
+    + """
+watch('value', () => {
+  const box = element.querySelector('.qa-src-body');
+  const h = element.querySelector('.qa-hl');
+  if (box && h) box.scrollTop = Math.max(0, h.offsetTop - box.clientHeight / 3);
+});
+"""
+)
+
+CSS = """
+.qa-header { display: flex; align-items: baseline; flex-wrap: wrap; gap: 4px 18px; }
+.qa-header h1 { margin: 0; font-size: 1.45rem; }
+.qa-status { font-size: 0.9rem; color: var(--body-text-color-subdued); }
+.qa-examples { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; font-size: 0.85rem; }
+.qa-example { border: 1px solid var(--border-color-primary); border-radius: 999px; padding: 3px 12px;
+  background: var(--background-fill-primary); color: var(--body-text-color); cursor: pointer; }
+.qa-example:hover { border-color: var(--color-accent); color: var(--color-accent); }
+.qa-status b { color: var(--body-text-color); font-weight: 600; }
+.qa-ok { color: #16a34a; } .qa-bad { color: #dc2626; } .qa-dim { color: var(--body-text-color-subdued); }
+.qa-chat { height: 58vh; overflow-y: auto; padding: 12px; border: 1px solid var(--border-color-primary);
+  border-radius: 10px; background: var(--background-fill-secondary); }
+.qa-empty { color: var(--body-text-color-subdued); padding: 24px; text-align: center; }
+.qa-turn { margin-bottom: 14px; }
+.qa-msg { border-radius: 10px; padding: 10px 14px; margin: 6px 0; max-width: 92%; line-height: 1.5;
+  white-space: normal; overflow-wrap: anywhere; }
+.qa-who { font-size: 0.75rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em;
+  color: var(--body-text-color-subdued); margin-bottom: 2px; }
+.qa-user { background: var(--color-accent-soft); margin-left: auto; width: fit-content; }
+.qa-answer { background: var(--background-fill-primary); border: 1px solid var(--border-color-primary); }
+.qa-refusal { background: transparent; border: 1px dashed var(--border-color-accent, #9ca3af);
+  color: var(--body-text-color-subdued); }
+.qa-refusal .qa-who { color: #b45309; }
+.qa-error { background: rgba(220, 38, 38, 0.08); border: 1px solid rgba(220, 38, 38, 0.5); }
+.qa-error .qa-who { color: #dc2626; }
+.qa-pending { border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
+.qa-draft { color: var(--body-text-color-subdued); font-style: italic; }
+.qa-why { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 6px; }
+.qa-dots i { animation: qa-blink 1.2s infinite; font-style: normal; }
+.qa-dots i:nth-child(2) { animation-delay: 0.2s; } .qa-dots i:nth-child(3) { animation-delay: 0.4s; }
+@keyframes qa-blink { 0%, 100% { opacity: 0.2; } 50% { opacity: 1; } }
+.qa-cite { display: inline-block; min-width: 1.35em; padding: 0 0.3em; margin: 0 1px; border-radius: 6px;
+  border: 1px solid var(--color-accent); background: var(--color-accent-soft); color: var(--color-accent);
+  font-size: 0.75em; font-weight: 700; line-height: 1.45; vertical-align: super; cursor: pointer; }
+.qa-cite:hover, .qa-cite.qa-active { background: var(--color-accent); color: white; }
+.qa-cite-static { cursor: default; }
+.qa-disagree { margin-top: 8px; padding: 6px 10px; border-left: 4px solid #f59e0b;
+  background: rgba(245, 158, 11, 0.12); border-radius: 4px; }
+.qa-disagree-label { font-weight: 600; color: #b45309; }
+.qa-footnotes { margin: 10px 0 0 0; padding: 8px 0 0 0; border-top: 1px solid var(--border-color-primary);
+  list-style: none; font-size: 0.85rem; }
+.qa-footnotes li { margin: 4px 0; }
+.qa-footnotes .qa-cite { vertical-align: baseline; margin-right: 6px; }
+.qa-fn-where { font-family: var(--font-mono); font-size: 0.8rem; }
+.qa-fn-quote { color: var(--body-text-color-subdued); margin-left: 2.2em; }
+.qa-badge { margin-left: 8px; padding: 0 6px; border-radius: 8px; font-size: 0.75rem;
+  background: rgba(22, 163, 74, 0.14); color: #15803d; white-space: nowrap; }
+.qa-meta { font-size: 0.75rem; color: var(--body-text-color-subdued); margin-top: 8px; }
+.qa-src { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 12px;
+  background: var(--background-fill-primary); }
+.qa-src-empty { color: var(--body-text-color-subdued); }
+.qa-src-hint { font-size: 0.75rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em;
+  color: var(--body-text-color-subdued); }
+.qa-src-file { font-family: var(--font-mono); font-weight: 600; overflow-wrap: anywhere; }
+.qa-src-where { font-size: 0.8rem; color: var(--body-text-color-subdued); }
+.qa-src-reported { margin: 8px 0; padding: 6px 10px; border-radius: 6px; background: rgba(22, 163, 74, 0.1);
+  font-size: 0.85rem; }
+.qa-src-reported ul { margin: 4px 0 0 0; padding-left: 4px; list-style: none; }
+.qa-src-reported .qa-cite { vertical-align: baseline; }
+.qa-src-body { position: relative; max-height: 62vh; overflow-y: auto; margin-top: 8px; padding-right: 4px; }
+.qa-sent { display: flex; gap: 8px; padding: 3px 6px; border-radius: 4px; line-height: 1.45;
+  font-size: 0.9rem; }
+.qa-sn { flex: 0 0 2em; text-align: right; color: var(--body-text-color-subdued); font-size: 0.75rem;
+  padding-top: 2px; font-family: var(--font-mono); }
+.qa-hl { background: rgba(250, 204, 21, 0.45); outline: 2px solid #eab308; }
+.qa-also { background: rgba(250, 204, 21, 0.14); }
+.qa-gap { color: var(--body-text-color-subdued); padding-left: 2.6em; font-size: 0.8rem; }
+"""
+
+
+def _history(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The finished turns as chat messages, for follow-up questions."""
+    out: list[dict[str, str]] = []
+    for t in turns:
+        if t.get("answer") is not None:
+            out.append({"role": "user", "content": t["question"]})
+            out.append({"role": "assistant", "content": t["answer"]["answer"]})
+    return out
+
+
+def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blocks:
+    """The chat app for one QAService."""
+
+    def articles() -> int:
+        try:
+            return len(service.files())
+        except QAError:
+            return 0
+
+    def status() -> str:
+        return render_header(service.health())
+
+    def respond(
+        question: str, turns: list[dict[str, Any]]
+    ) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
+        if not question or not question.strip():
+            gr.Warning("Type a question about the articles first.")
+            yield render_chat(turns, articles()), turns, question
+            return
+        turns = [*turns, {"question": question, "answer": None, "draft": "", "claims": 0, "error": None}]
+        turn = turns[-1]
+        m = articles()
+        yield render_chat(turns, m), turns, ""
+        last = time.monotonic()
+        try:
+            for ev in service.stream(question, _history(turns[:-1])):
+                if ev.type == "token":
+                    turn["draft"] += ev.data.get("text", "")
+                elif ev.type == "claim":
+                    turn["claims"] += 1
+                elif ev.type == "done":
+                    answer: Answer = ev.data["answer"]
+                    turn["answer"] = answer.model_dump(exclude={"extra"})
+                if ev.type != "done" and time.monotonic() - last >= _REDRAW_S:
+                    last = time.monotonic()
+                    yield render_chat(turns, m), turns, ""
+        except QAError as e:
+            turn["error"] = str(e)
+        if turn["answer"] is None and not turn["error"]:
+            turn["error"] = "The answer stopped before it was complete; ask again."
+        yield render_chat(turns, m), turns, ""
+
+    def show_source(turns: list[dict[str, Any]], evt: gr.EventData) -> str:
+        data = getattr(evt, "_data", None) or {}
+        try:
+            i, k = int(data.get("turn", -1)), int(data.get("k", -1))
+            answer = Answer.model_validate(turns[i]["answer"])
+            answer.citations[k - 1]
+        except (ValueError, TypeError, IndexError, KeyError):
+            return EMPTY_SOURCE
+        if not 1 <= k <= len(answer.citations):
+            return EMPTY_SOURCE
+        try:
+            doc = service.source(answer.citations[k - 1].file)
+        except QAError as e:
+            return render_source_error(str(e))
+        return render_source(doc, answer, i, k, articles())
+
+    def clear() -> tuple[str, list[dict[str, Any]], str]:
+        return render_chat([], articles()), [], EMPTY_SOURCE
+
+    def pick_example(evt: gr.EventData) -> str:
+        data = getattr(evt, "_data", None) or {}
+        i = data.get("example")
+        return examples[i] if isinstance(i, int) and 0 <= i < len(examples) else ""
+
+    with gr.Blocks(title="Ask the articles", fill_width=True, analytics_enabled=False) as demo:
+        turns = gr.State([])
+        header = gr.HTML(render_header(None), js_on_load=None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=420):
+                chat = gr.HTML(render_chat([], 0), js_on_load=_CHAT_JS, elem_id="qa-chat-panel")
+                with gr.Row(equal_height=True):
+                    box = gr.Textbox(
+                        placeholder="Ask about the articles, e.g. “Which district did the Taliban take?”",
+                        show_label=False,
+                        container=False,
+                        lines=1,
+                        max_lines=4,
+                        scale=6,
+                        elem_id="qa-question",
+                        autofocus=True,
+                    )
+                    ask_btn = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="qa-ask")
+                with gr.Row(equal_height=True):
+                    chips = gr.HTML(render_examples(examples), js_on_load=_EXAMPLE_JS, scale=5)
+                    clear_btn = gr.Button(
+                        "New conversation", size="sm", variant="secondary", scale=0, min_width=150
+                    )
+            with gr.Column(scale=2, min_width=320):
+                source = gr.HTML(EMPTY_SOURCE, js_on_load=_SOURCE_JS, elem_id="qa-source-panel")
+
+        ask_args: dict[str, Any] = dict(
+            fn=respond,
+            inputs=[box, turns],
+            outputs=[chat, turns, box],
+            show_progress="hidden",
+            concurrency_limit=1,
+            concurrency_id="answer",
+            api_visibility="private",
+        )
+        box.submit(**ask_args)
+        ask_btn.click(**ask_args)
+        chips.click(pick_example, outputs=[box], api_visibility="private", queue=False).then(**ask_args)
+        chat.click(
+            show_source, inputs=[turns], outputs=[source], show_progress="hidden", api_visibility="private"
+        )
+        source.click(
+            show_source, inputs=[turns], outputs=[source], show_progress="hidden", api_visibility="private"
+        )
+        clear_btn.click(clear, outputs=[chat, turns, source], api_visibility="private", queue=False)
+        demo.load(status, outputs=[header], api_visibility="private")
+    return demo
+
+
+def mount_ui(app: FastAPI, service: QAService, path: str = "/ui") -> None:
+    """Mount the chat on `app` at `path`, with Gradio's queue bounded and file serving off."""
+    settings = service.settings
+    demo = build_ui(service)
+    # Answers run one at a time (concurrency_limit=1 above); other events may run `concurrency` at once.
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=8 * settings.concurrency)
+    token = settings.api_token
+    auth = None
+    if token:
+
+        def auth(_user: str, password: str) -> bool:
+            return secrets.compare_digest(password.encode(), token.encode())
+
+    blocked = [str(p.resolve()) for p in (settings.data_dir, settings.corpus_dir)]
+    gr.mount_gradio_app(
+        app,
+        demo,
+        path=path,
+        css=CSS,
+        theme=gr.themes.Soft(),
+        footer_links=[],
+        run_history=False,
+        allowed_paths=[],
+        blocked_paths=blocked,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        enable_monitoring=False,
+        show_error=True,
+        auth=auth,
+        auth_message="Enter any user name and the server's API token (QA_API_TOKEN) as the password.",
+    )

@@ -1,0 +1,220 @@
+"""HTML for the chat transcript, the source viewer and the status line. Pure functions.
+
+Every piece of text that reaches HTML here (questions, answers, quotes, file names, error messages) goes
+through `html.escape`, so hostile text in a document or a question (tags, scripts, markdown) is shown as
+text, never rendered. Citation markers become buttons that carry only integers (turn, marker number).
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Any
+
+from qa.cite import strip_markers
+from qa.present import DISAGREE_PREFIX, siblings, split_disagreements
+from qa.service import Health, SourceDoc
+from qa.types import Answer
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_MODE_LABEL = {
+    "generated": "written by the model, checked against the cited sentences",
+    "aligned": "written by the model; citations found by checking each sentence",
+    "extractive": "quoted from the best matching sentence (the model's own answer did not check out)",
+}
+EMPTY_SOURCE = (
+    '<div class="qa-src qa-src-empty"><div class="qa-src-hint">Sources</div>'
+    '<p>Click a citation marker such as <span class="qa-cite qa-cite-static">1</span> in an answer to '
+    "read the cited sentence in its article.</p></div>"
+)
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def reported_label(n: int, m: int) -> str:
+    """'reported by 3 of 5 articles'."""
+    return f"reported by {n} of {m} article{'s' if m != 1 else ''}"
+
+
+def cite_button(turn: int, k: int, answer: Answer) -> str:
+    """A clickable marker for citation `k` of the answer in `turn`."""
+    c = answer.citations[k - 1]
+    return (
+        f'<button type="button" class="qa-cite" data-turn="{turn}" data-k="{k}" data-sid="{_e(c.id)}" '
+        f'title="{_e(c.file)}, sentence {c.sentence}">{k}</button>'
+    )
+
+
+def linkify(text: str, turn: int, answer: Answer) -> str:
+    """Escape `text`, turning each `[k]` that points at a citation into a marker button."""
+    n = len(answer.citations)
+
+    def sub(m: re.Match[str]) -> str:
+        k = int(m.group(1))
+        return cite_button(turn, k, answer) if 1 <= k <= n else m.group(0)
+
+    return _MARKER.sub(sub, _e(text))
+
+
+def _footnotes(turn: int, answer: Answer, articles: int) -> str:
+    items = []
+    for k, c in enumerate(answer.citations, 1):
+        n = answer.reported_by.get(c.id, 1)
+        badge = f'<span class="qa-badge">{_e(reported_label(n, articles))}</span>' if n > 1 else ""
+        items.append(
+            f'<li>{cite_button(turn, k, answer)}<span class="qa-fn-where">{_e(c.file)}, sentence {c.sentence}'
+            f'</span>{badge}<div class="qa-fn-quote">“{_e(c.quote)}”</div></li>'
+        )
+    return f'<ol class="qa-footnotes">{"".join(items)}</ol>'
+
+
+def render_answer(turn: int, answer: Answer, articles: int) -> str:
+    """One finished answer: a refusal, or the text with markers, disagreement notices and footnotes."""
+    if answer.refused:
+        why = answer.notes[0] if answer.notes else ""
+        return (
+            '<div class="qa-msg qa-bot qa-refusal"><div class="qa-who">Not in the articles</div>'
+            f'<div class="qa-text">{_e(answer.answer)}</div>'
+            + (f'<div class="qa-why">Why: {_e(why)}</div>' if why else "")
+            + "</div>"
+        )
+    main, notices = split_disagreements(answer.answer)
+    label = DISAGREE_PREFIX.rstrip(" “:")
+    disagree = "".join(
+        f'<div class="qa-disagree"><span class="qa-disagree-label">⚠ {_e(label)}</span> '
+        f"“{linkify(notice, turn, answer)}</div>"
+        for notice in notices
+    )
+    total = answer.timings.get("total_ms", 0.0) / 1000
+    meta = f"{answer.model} · {total:.1f} s"
+    mode = _MODE_LABEL.get(answer.mode, "")
+    return (
+        '<div class="qa-msg qa-bot qa-answer"><div class="qa-who">Answer</div>'
+        f'<div class="qa-text">{linkify(main, turn, answer)}</div>{disagree}'
+        f"{_footnotes(turn, answer, articles)}"
+        f'<div class="qa-meta" title="{_e(mode)}">{_e(meta)}{" · " + _e(mode) if mode else ""}</div></div>'
+    )
+
+
+def render_turn(turn: int, t: dict[str, Any], articles: int) -> str:
+    """A question and its answer (pending, finished, or failed)."""
+    q = (
+        '<div class="qa-msg qa-user"><div class="qa-who">You</div>'
+        f'<div class="qa-text">{_e(t["question"])}</div></div>'
+    )
+    if t.get("error"):
+        a = (
+            '<div class="qa-msg qa-bot qa-error"><div class="qa-who">Could not answer</div>'
+            f'<div class="qa-text">{_e(t["error"])}</div></div>'
+        )
+    elif t.get("answer") is not None:
+        a = render_answer(turn, Answer.model_validate(t["answer"]), articles)
+    else:
+        draft = strip_markers(t.get("draft", ""))
+        checked = int(t.get("claims", 0))
+        status = "Checking citations" if draft else "Searching the articles"
+        a = (
+            '<div class="qa-msg qa-bot qa-pending"><div class="qa-who">'
+            f'{status}<span class="qa-dots"><i>.</i><i>.</i><i>.</i></span></div>'
+            + (f'<div class="qa-draft">{_e(draft)}</div>' if draft else "")
+            + (f'<div class="qa-why">{checked} sentence(s) verified so far</div>' if checked else "")
+            + "</div>"
+        )
+    return f'<div class="qa-turn">{q}{a}</div>'
+
+
+def render_chat(turns: list[dict[str, Any]], articles: int) -> str:
+    """The whole transcript."""
+    if not turns:
+        return (
+            '<div class="qa-chat"><div class="qa-empty">Ask a question about the articles. Every sentence '
+            "of an answer cites the article and sentence it comes from; click a marker to see it.</div></div>"
+        )
+    return (
+        '<div class="qa-chat">' + "".join(render_turn(i, t, articles) for i, t in enumerate(turns)) + "</div>"
+    )
+
+
+def render_source(doc: SourceDoc | None, answer: Answer, turn: int, k: int, articles: int) -> str:
+    """The cited article's indexed sentences with citation `k` highlighted, and who else reports it."""
+    c = answer.citations[k - 1]
+    if doc is None:
+        return (
+            f'<div class="qa-src"><div class="qa-src-file">{_e(c.file)}</div>'
+            "<p>This article is no longer in the index (changed or removed since the answer).</p></div>"
+        )
+    others = {x.id for x in answer.citations} - {c.id}
+    group = [j for j in siblings(answer, k) if answer.citations[j - 1].file != c.file or j == k]
+    n = answer.reported_by.get(c.id, 1)
+    reported = ""
+    if n > 1 and len(group) > 1:
+        links = "".join(
+            f"<li>{cite_button(turn, j, answer)} {_e(answer.citations[j - 1].file)}, sentence "
+            f"{answer.citations[j - 1].sentence}</li>"
+            for j in group
+        )
+        label = _e(reported_label(n, articles).capitalize())
+        reported = f'<div class="qa-src-reported">{label}:<ul>{links}</ul></div>'
+    rows = []
+    prev = 0
+    for s in doc.sentences:
+        if s.n > prev + 1:
+            rows.append('<div class="qa-gap" title="not indexed (boilerplate)">⋯</div>')
+        prev = s.n
+        cls = "qa-sent qa-hl" if s.id == c.id else ("qa-sent qa-also" if s.id in others else "qa-sent")
+        rows.append(
+            f'<div class="{cls}" data-sid="{_e(s.id)}"><span class="qa-sn">{s.n}</span>'
+            f'<span class="qa-st">{_e(s.text)}</span></div>'
+        )
+    return (
+        '<div class="qa-src">'
+        f'<div class="qa-src-hint">Source of [{k}]</div>'
+        f'<div class="qa-src-file">{_e(c.file)}</div>'
+        f'<div class="qa-src-where">sentence {c.sentence} · characters {c.start}–{c.end}</div>'
+        f"{reported}"
+        f'<div class="qa-src-body">{"".join(rows)}</div></div>'
+    )
+
+
+def render_source_error(message: str) -> str:
+    """The source panel when the index cannot be read."""
+    return f'<div class="qa-src"><div class="qa-src-hint">Sources</div><p>{_e(message)}</p></div>'
+
+
+def render_examples(examples: tuple[str, ...]) -> str:
+    """Example questions as chips; a click sends only the example's number."""
+    chips = "".join(
+        f'<button type="button" class="qa-example" data-example="{i}">{_e(q)}</button>'
+        for i, q in enumerate(examples)
+    )
+    return f'<div class="qa-examples"><span class="qa-dim">Try:</span>{chips}</div>'
+
+
+def render_header(health: Health | None) -> str:
+    """The title and the status line (None while the index and model are loading)."""
+    status = (
+        render_status(health)
+        if health is not None
+        else ('<div class="qa-status">Loading the index and the model…</div>')
+    )
+    return f'<div class="qa-header"><h1>Ask the articles</h1>{status}</div>'
+
+
+def render_status(health: Health) -> str:
+    """The backend and model in use, the index size, or what is wrong."""
+    parts = []
+    if health.backend.ready:
+        parts.append(
+            f'<span class="qa-ok">●</span> <b>{_e(health.backend.model)}</b> '
+            f'<span class="qa-dim">({_e(health.backend.reason)})</span>'
+        )
+    else:
+        parts.append(f'<span class="qa-bad">●</span> backend: {_e(health.backend.error or "not ready")}')
+    if health.index.ready:
+        parts.append(f"{health.index.articles} articles, {health.index.sentences} sentences indexed")
+    else:
+        parts.append(f'<span class="qa-bad">index: {_e(health.index.error or "not ready")}</span>')
+    parts.append('<a href="/docs" target="_blank" rel="noopener">HTTP API</a>')
+    return '<div class="qa-status">' + " · ".join(parts) + "</div>"
