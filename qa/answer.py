@@ -21,7 +21,14 @@ from index.settings import Settings
 from qa import prompts
 from qa.cite import Claim, ClaimStream, best_support, defang, split_claims, strip_markers, verify_citations
 from qa.llm import LLM, Choice, make_llm
-from qa.relevance import answers_question, figures_share_context, asked_terms, coverage, question_terms
+from qa.relevance import (
+    answer_type,
+    answers_question,
+    asked_terms,
+    coverage,
+    figures_share_context,
+    question_terms,
+)
 from qa.retrieve import Group, Hit, Retrieval, Retriever
 from qa.text import content_words, names, numbers
 from qa.types import Answer, Citation
@@ -120,7 +127,7 @@ def gate(question: str, groups: Sequence[Group], settings: Settings, vocabulary:
     if not groups:
         return "nothing in the articles matches the question"
     asked = asked_terms(question)
-    unknown = sorted(asked - vocabulary)
+    unknown = sorted(t for t in asked if not _known(t, vocabulary))
     if asked and len(unknown) * 3 > len(asked):
         return f"the articles never mention {', '.join(unknown)}"
     best = max(h.similarity for g in groups for h in g.hits)
@@ -135,6 +142,14 @@ def gate(question: str, groups: Sequence[Group], settings: Settings, vocabulary:
     if missing:
         return f"the articles say nothing about {', '.join(missing)}"
     return None
+
+
+def _known(term: str, vocabulary: Set[str]) -> bool:
+    """Is `term` a word of the corpus, allowing another ending ("withdrawn" / "withdrawal")?"""
+    if term in vocabulary:
+        return True
+    head = term[: max(5, len(term) - 3)]
+    return len(term) >= 5 and any(v.startswith(head) for v in vocabulary)
 
 
 def _refusal(
@@ -248,6 +263,8 @@ class Pipeline:
             prev, _ = self.retriever.neighbours(g.lead.sentence)
             # The sentence must answer on its own, or with the sentence before it as context ("the
             # meeting" named in the previous sentence); either way only the sentence itself is quoted.
+            if coverage(question, text) < MIN_QUESTION_COVERAGE:
+                continue  # the quoted sentence itself must be about the question, not only its neighbour
             contexts = [[text]] + ([[prev.text, text]] if prev is not None else [])
             if not any(answers_question(question, text, ctx) for ctx in contexts):
                 continue
@@ -350,7 +367,8 @@ class Pipeline:
             notes.append("no model sentence could be verified; answered from the best evidence sentence")
             resolved.append(extractive)
         resolved = _dedupe(resolved)
-        resolved += self._disagreements(resolved, pool)
+        if answer_type(standalone) == "number":
+            resolved += self._disagreements(resolved, pool)
         answer = self._compose(q, resolved, timings, retrieved, notes)
         answer.timings.update(self.llm.stats)
         answer.timings["verify_ms"] = (verify_s + time.perf_counter() - tv) * 1e3

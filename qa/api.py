@@ -42,6 +42,7 @@ from qa.api_common import (
     sse,
     status_of,
 )
+from qa.present import unsent_claims
 from qa.service import BusyError, Health, QAService, SourceDoc
 from qa.types import Answer, Citation
 
@@ -146,6 +147,7 @@ Errors found before streaming (empty question, no index, busy) are plain HTTP er
     summary="Answer a question, streamed as server-sent events",
     description=_STREAM_DOC,
     response_class=EventStream,
+    status_code=200,
     responses={
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
@@ -177,13 +179,17 @@ async def ask_stream(req: AskRequest, service: ServiceDep) -> EventStream:
         return {**ev.data, "citations": cits}
 
     async def events() -> AsyncIterator[bytes]:
+        sent: list[str] = []
         try:
             async for ev in answer_events(service, req.question, _history(req.history), req.top_k):
                 if ev is None:
                     yield SSE_KEEPALIVE
                 elif ev.type == "done":
+                    for claim in unsent_claims(ev.data["answer"], sent):
+                        yield sse(claim, "claim")
                     yield sse({"answer": answer_json(ev.data["answer"])}, "done")
                 elif ev.type == "claim":
+                    sent.append(ev.data.get("text", ""))
                     yield sse(claim_payload(ev), "claim")
                 else:
                     yield sse(ev.data, ev.type)
@@ -285,6 +291,10 @@ def create_app(settings: Settings, service: QAService | None = None, ui: bool = 
         @app.get("/", include_in_schema=False)
         async def root() -> RedirectResponse:
             return RedirectResponse(UI_PATH + "/")
+
+        @app.get("/favicon.ico", include_in_schema=False)
+        async def favicon() -> RedirectResponse:
+            return RedirectResponse(UI_PATH + "/favicon.ico")
 
     return app
 

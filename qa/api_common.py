@@ -4,6 +4,7 @@ the event loop."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -157,8 +158,9 @@ SSE_KEEPALIVE = b": keep-alive\n\n"
 
 
 class EventStream(StreamingResponse):
-    """A text/event-stream response that runs `on_close` however it ends: finished, failed, or never
-    started because the client left first (so an admission slot cannot leak)."""
+    """A text/event-stream response that notices a client leaving at once (not only at the next write,
+    which for a queued or prefilling answer can be seconds away), which cancels the answer, and that runs
+    `on_close` however it ends: finished, failed, or never started (so an admission slot cannot leak)."""
 
     media_type = "text/event-stream"
 
@@ -168,6 +170,15 @@ class EventStream(StreamingResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            async with anyio.create_task_group() as tg:
+
+                async def stream() -> None:
+                    with contextlib.suppress(OSError):  # the client went away mid-write
+                        await self.stream_response(send)
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(stream)
+                await self.listen_for_disconnect(receive)
+                tg.cancel_scope.cancel()
         finally:
             self._on_close()

@@ -72,15 +72,16 @@ def format_answer(answer: object) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.answer import Pipeline
+    from qa.answer import Pipeline, clean_question
 
     s = _settings(args)
+    question = clean_question(" ".join(args.question), s)  # bad input fails before anything loads
     if args.corpus:
         _ensure_index(s)
     pipeline = Pipeline(s)
     if not args.json:
         print(f"using {pipeline.model_label} ({pipeline.choice.reason})", file=sys.stderr)
-    answer = pipeline.ask(" ".join(args.question))
+    answer = pipeline.ask(question)
     if args.json:
         print(json.dumps(answer.model_dump(exclude={"extra"}), ensure_ascii=False))
     else:

@@ -8,6 +8,7 @@ when it answers and has the model, else the embedded model, and says why.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from index.embed import ollama_url
 from index.errors import BackendError
 from index.settings import Settings
 
@@ -111,86 +113,166 @@ class LlamaCppLLM:
         }
 
 
-def _ollama_error(e: BaseException, host: str, model: str) -> BackendError:
+# A text's pieces for the token estimate: a letter run, one digit, whitespace, one ASCII symbol, one
+# non-ASCII character.
+_TOKEN_PIECE = re.compile(r"[A-Za-z]+|[0-9]|\s+|[\x21-\x7e]|[^\x00-\x7f]")
+
+
+def estimate_tokens(text: str) -> int:
+    """An upper estimate of the tokens `text` costs a BPE or SentencePiece model (no tokenizer needed).
+
+    Ollama has no tokenize endpoint, so the evidence budget for an arbitrary Ollama model rests on this.
+    Per piece: a run of letters costs one token per 3 letters (per 2 when it has several capitals:
+    "NATO", "KABUL"); every digit, ASCII symbol and whitespace run not followed by a letter costs one
+    (many tokenizers split numbers into single digits); a non-ASCII character costs one token per UTF-8
+    byte, the most a byte-level tokenizer can spend. On the seed articles it never undercounts
+    SmolLM2's 49k-token vocabulary (larger vocabularies such as Llama 3's need fewer tokens) and
+    overcounts English prose about 1.7x. A flat chars/3 undercounts dates, figures and non-Latin text.
+    """
+    n = 0
+    for m in _TOKEN_PIECE.finditer(text):
+        piece = m.group()
+        c = piece[0]
+        if c.isascii() and c.isalpha():
+            capitals = sum(ch.isupper() for ch in piece)
+            n += -(-len(piece) // (2 if capitals > 1 else 3))
+        elif c.isspace():
+            nxt = text[m.end() : m.end() + 1]
+            n += 0 if nxt.isascii() and nxt.isalpha() else 1  # " word" is usually one token
+        elif c.isascii():
+            n += 1
+        else:
+            n += len(piece.encode("utf-8"))
+    return n
+
+
+def _ollama_error(e: BaseException, host: str, model: str, timeout_s: float) -> BackendError:
+    """Turn what the `ollama` client or httpx raised into one sentence that says what to do."""
     import httpx
     import ollama
 
-    if isinstance(e, ollama.ResponseError) and e.status_code == 404:
-        return BackendError(f"Ollama at {host} does not have the model '{model}': run `ollama pull {model}`.")
     if isinstance(e, ollama.ResponseError):
-        return BackendError(f"Ollama at {host} answered with an error: {e.error}")
+        if e.status_code == 404:
+            return BackendError(
+                f"Ollama at {host} does not have the model '{model}': run `ollama pull {model}`, "
+                "or set QA_OLLAMA_MODEL to a model it has (`ollama list`)."
+            )
+        if e.status_code == -1:  # an `{"error": ...}` line inside a stream: the runner failed
+            return BackendError(
+                f"Ollama at {host} failed mid-answer ({e.error}); the partial answer was discarded. "
+                "Ask again; if it repeats, check the Ollama server's log."
+            )
+        return BackendError(f"Ollama at {host} answered HTTP {e.status_code}: {e.error}")
+    if isinstance(e, httpx.ConnectTimeout):
+        return BackendError(
+            f"Ollama at {host} did not accept a connection within {timeout_s:g} s: check that "
+            "`ollama serve` is running there, or set QA_LLM=llamacpp."
+        )
     if isinstance(e, httpx.TimeoutException):
         return BackendError(
-            f"Ollama at {host} did not answer in time: check the server, or raise QA_OLLAMA_TIMEOUT_S."
+            f"Ollama at {host} sent nothing for {timeout_s:g} s, so the answer was abandoned: check the "
+            "server (`ollama ps`), or raise QA_OLLAMA_TIMEOUT_S (a large model's first answer loads it)."
         )
     if isinstance(e, httpx.RemoteProtocolError | httpx.ReadError):
         return BackendError(
             f"The connection to Ollama at {host} dropped mid-answer; the partial answer was discarded. "
             "Ask again."
         )
-    if isinstance(e, ConnectionError | httpx.ConnectError | OSError):
+    if isinstance(e, ConnectionError | httpx.ConnectError):
         return BackendError(
             f"Ollama is not reachable at {host}: start it with `ollama serve`, or set QA_LLM=llamacpp."
         )
     return BackendError(f"Ollama at {host} failed: {type(e).__name__}: {e}")
 
 
+def _client(host: str, timeout_s: float) -> Any:
+    import httpx
+    import ollama
+
+    # `timeout_s` bounds every wait: connecting, and each gap between streamed lines (a hung server).
+    return ollama.Client(host=host, timeout=httpx.Timeout(timeout_s))
+
+
 class OllamaLLM:
-    """An Ollama server through llama-index's Ollama LLM, with explicit num_ctx, keep_alive and timeout."""
+    """An Ollama server's streaming /api/chat through the official `ollama` client.
+
+    Every request states `num_ctx`, `num_predict`, `keep_alive` and greedy decoding, so nothing depends
+    on the server's defaults (Ollama's default window silently truncates long prompts). The client is the
+    one llama-index's Ollama LLM wraps, used directly because llama-index's `stream_chat` drops per-call
+    options (`num_predict` never reached the server). The seam is the same as the embedded model's, with
+    the same decoding settings, so both backends answer alike from the same GGUF.
+    """
 
     backend = "ollama"
 
     def __init__(self, settings: Settings) -> None:
-        from llama_index.llms.ollama import Ollama
-
-        self._host = settings.ollama_host
+        self._host = ollama_url(settings.ollama_host)
+        self._timeout_s = settings.ollama_timeout_s
+        self._keep_alive = settings.ollama_keep_alive
+        self._client = _client(self._host, self._timeout_s)
         self.name = settings.ollama_model
-        self.n_ctx = settings.ollama_num_ctx
-        self._llm = Ollama(
-            model=settings.ollama_model,
-            base_url=settings.ollama_host,
-            temperature=0.0,
-            context_window=settings.ollama_num_ctx,
-            request_timeout=settings.ollama_timeout_s,
-            keep_alive=settings.ollama_keep_alive,
-            additional_kwargs={"top_k": 1},
-        )
+        self.n_ctx = min(settings.ollama_num_ctx, self._model_context() or settings.ollama_num_ctx)
         self.stats: dict[str, float] = {}
 
+    def _model_context(self) -> int | None:
+        """The model's trained context length from /api/show: Ollama clamps `num_ctx` to it."""
+        try:
+            info = self._client.show(self.name).modelinfo or {}
+        except Exception:  # noqa: BLE001 - unreachable or not pulled: stream() reports it with the fix
+            return None
+        found = [int(v) for k, v in info.items() if k.endswith(".context_length") and isinstance(v, int)]
+        return found[0] if found else None
+
     def count_tokens(self, text: str) -> int:
-        """An upper estimate (no tokenizer for an arbitrary Ollama model): ~3 characters a token."""
-        return len(text) // 3 + 1
+        """An upper estimate (Ollama has no tokenize endpoint): see `estimate_tokens`."""
+        return estimate_tokens(text)
 
     def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
-        """Stream /api/chat; a dropped connection or a stream without `done` raises BackendError."""
-        from llama_index.core.llms import ChatMessage
-
-        msgs = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+        """Stream /api/chat. Raises BackendError when the server fails, the connection drops or hangs,
+        the stream ends without its final `done` object, or the server reports that it truncated the
+        prompt; a caller that has shown tokens must then treat the answer as failed."""
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        options = {
+            "num_ctx": self.n_ctx,
+            "num_predict": max_tokens,
+            "temperature": 0.0,
+            "top_k": 1,
+            "repeat_penalty": 1.1,  # as the embedded backend decodes
+        }
         t0 = time.perf_counter()
-        done = False
-        last: dict[str, Any] = {}
+        last: Any = None
         try:
-            for chunk in self._llm.stream_chat(msgs, num_predict=max_tokens):
-                raw = chunk.raw if isinstance(chunk.raw, dict) else dict(chunk.raw or {})
-                last = raw
-                done = bool(raw.get("done"))
-                if chunk.delta:
-                    yield chunk.delta
+            for part in self._client.chat(
+                model=self.name,
+                messages=messages,
+                stream=True,
+                options=options,
+                keep_alive=self._keep_alive,
+            ):
+                last = part
+                if part.message.content:
+                    yield part.message.content
         except Exception as e:
-            raise _ollama_error(e, self._host, self.name) from e
-        if not done:
+            raise _ollama_error(e, self._host, self.name, self._timeout_s) from e
+        if last is None or not last.done:
             raise BackendError(
                 f"The connection to Ollama at {self._host} ended before the answer was complete; "
                 "the partial answer was discarded. Ask again."
             )
+        prompt_tokens = int(last.prompt_eval_count or 0)
+        if prompt_tokens >= self.n_ctx:
+            # Ollama keeps the head and the end of a prompt that does not fit and says nothing: the
+            # answer came from a prompt that lost its instructions or evidence.
+            raise BackendError(
+                f"The prompt did not fit Ollama's context window (num_ctx={self.n_ctx}) and the server "
+                "truncated it, so the answer was discarded: raise QA_OLLAMA_NUM_CTX or lower QA_TOP_K."
+            )
         wall = (time.perf_counter() - t0) * 1e3
-        prefill = float(last.get("prompt_eval_duration") or 0) / 1e6
-        decode = float(last.get("eval_duration") or 0) / 1e6
         self.stats = {
-            "prefill_ms": prefill or wall,
-            "decode_ms": decode,
-            "prompt_tokens": float(last.get("prompt_eval_count") or 0),
-            "completion_tokens": float(last.get("eval_count") or 0),
+            "prefill_ms": float(last.prompt_eval_duration or 0) / 1e6 or wall,
+            "decode_ms": float(last.eval_duration or 0) / 1e6,
+            "prompt_tokens": float(prompt_tokens),
+            "completion_tokens": float(last.eval_count or 0),
         }
 
 
@@ -202,7 +284,8 @@ class OllamaProbe:
     reachable: bool
     models: list[str] = field(default_factory=list)
     version: str = ""
-    error: str = ""
+    error: str = ""  # a full sentence with the fix, when not reachable
+    cause: str = ""  # the same, short: "is not reachable at URL", for `auto`'s reason
 
     def has(self, model: str) -> bool:
         """Is `model` pulled? `llama3.2` matches `llama3.2:latest`."""
@@ -210,22 +293,38 @@ class OllamaProbe:
         return any(m in (model, want) for m in self.models)
 
 
-def probe_ollama(settings: Settings, timeout_s: float = 2.0) -> OllamaProbe:
-    """Ask Ollama for its version and models, quickly; never raises."""
+PROBE_TIMEOUT_S = 2.0
+
+
+def _cause(e: BaseException, host: str, timeout_s: float) -> str:
+    import httpx
     import ollama
 
-    host = settings.ollama_host
+    if isinstance(e, httpx.TimeoutException):
+        return f"Ollama at {host} did not answer within {timeout_s:g} s"
+    if isinstance(e, ollama.ResponseError):
+        return f"Ollama at {host} answered HTTP {e.status_code}"
+    return f"Ollama is not reachable at {host}"
+
+
+def probe_ollama(settings: Settings, timeout_s: float = PROBE_TIMEOUT_S) -> OllamaProbe:
+    """Ask Ollama for its models and version, within `timeout_s` per request; never raises."""
+    host = ollama_url(settings.ollama_host)
+    timeout_s = min(timeout_s, settings.ollama_timeout_s)
     try:
-        client = ollama.Client(host=host, timeout=timeout_s)
+        client = _client(host, timeout_s)
         models = [str(m.model) for m in client.list().models]
+    except Exception as e:  # noqa: BLE001 - the probe reports; callers decide
+        error = str(_ollama_error(e, host, settings.ollama_model, timeout_s))
+        return OllamaProbe(host, False, error=error, cause=_cause(e, host, timeout_s))
+    version = ""
+    try:
+        import httpx
+
+        version = str(httpx.get(f"{host}/api/version", timeout=timeout_s).json().get("version", ""))
+    except Exception:  # noqa: BLE001, S110 - the version is informational
         version = ""
-        try:
-            version = str(client._request_raw("GET", "/api/version").json().get("version", ""))
-        except Exception:  # noqa: S110 - version is informational
-            version = ""
-        return OllamaProbe(host, True, models, version)
-    except Exception as e:
-        return OllamaProbe(host, False, error=str(_ollama_error(e, host, settings.ollama_model)))
+    return OllamaProbe(host, True, models, version)
 
 
 @dataclass
@@ -236,31 +335,38 @@ class Choice:
     reason: str
 
 
+def _not_pulled(host: str, model: str) -> str:
+    return (
+        f"Ollama at {host} does not have the model '{model}': run `ollama pull {model}`, "
+        "or set QA_OLLAMA_MODEL to a model it has (`ollama list`)."
+    )
+
+
 def choose_backend(settings: Settings) -> Choice:
-    """Resolve `QA_LLM=auto` to a backend, with the reason in words."""
+    """Resolve the `llm` setting to a backend, with the reason in words.
+
+    `ollama` fails fast (BackendError) when the server is down or lacks the model; `auto` then falls
+    back to the embedded model and says why in `Choice.reason`.
+    """
     if settings.llm == "llamacpp":
         return Choice("llamacpp", "QA_LLM=llamacpp")
     probe = probe_ollama(settings)
+    model = settings.ollama_model
     if settings.llm == "ollama":
         if not probe.reachable:
             raise BackendError(probe.error)
-        if not probe.has(settings.ollama_model):
-            raise BackendError(
-                f"Ollama at {settings.ollama_host} does not have the model '{settings.ollama_model}': "
-                f"run `ollama pull {settings.ollama_model}`."
-            )
-        return Choice("ollama", "QA_LLM=ollama")
+        if not probe.has(model):
+            raise BackendError(_not_pulled(probe.host, model))
+        return Choice("ollama", f"QA_LLM=ollama: Ollama at {probe.host} has '{model}'")
     if not probe.reachable:
-        return Choice(
-            "llamacpp", f"auto: Ollama is not reachable at {settings.ollama_host}; using the embedded model"
-        )
-    if not probe.has(settings.ollama_model):
+        return Choice("llamacpp", f"auto: {probe.cause}; using the embedded model")
+    if not probe.has(model):
         return Choice(
             "llamacpp",
-            f"auto: Ollama at {settings.ollama_host} does not have '{settings.ollama_model}' "
-            f"(`ollama pull {settings.ollama_model}`); using the embedded model",
+            f"auto: Ollama at {probe.host} does not have '{model}' (`ollama pull {model}`); "
+            "using the embedded model",
         )
-    return Choice("ollama", f"auto: Ollama at {settings.ollama_host} has '{settings.ollama_model}'")
+    return Choice("ollama", f"auto: Ollama at {probe.host} has '{model}'")
 
 
 def make_llm(settings: Settings) -> tuple[LLM, Choice]:

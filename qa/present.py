@@ -7,8 +7,11 @@ same sentence in different articles, which part of the answer is a disagreement 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from qa import prompts
+from qa.cite import split_claims
 from qa.types import Answer
 
 # A run of markers that the pipeline appends to one answer sentence: "[1][2][3]".
@@ -62,3 +65,30 @@ def split_disagreements(text: str) -> tuple[str, list[str]]:
         return text, []
     notices = [p.strip() for p in text[i:].split(DISAGREE_PREFIX) if p.strip()]
     return text[:i].rstrip(), notices
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(' .“”"').lower()
+
+
+def unsent_claims(answer: Answer, sent: Iterable[str]) -> list[dict[str, Any]]:
+    """Claim events for the answer's sentences that were not streamed as claims already (`sent`: their
+    texts). The pipeline streams a claim once the next one begins, so the last sentence, a quoted
+    fallback or a disagreement notice may only be in the final answer; a stream still shows each one as a
+    verified claim before `done`."""
+    seen = {_norm(t) for t in sent}
+    out = []
+    for claim in split_claims(answer.answer):
+        ks = [k for k in claim.markers if 1 <= k <= len(answer.citations)]
+        if not ks or _norm(claim.text) in seen:
+            continue
+        seen.add(_norm(claim.text))
+        cits = [answer.citations[k - 1] for k in ks]
+        out.append(
+            {
+                "text": claim.text,
+                "sentence_ids": [c.id for c in cits],
+                "citations": [c.model_dump() for c in cits],
+            }
+        )
+    return out

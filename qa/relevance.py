@@ -40,6 +40,7 @@ _DATE_WORDS = re.compile(
     r"noon|midday|early|late|since|\d{4})\b",
     re.IGNORECASE,
 )
+_MONTH_SET = frozenset(_MONTHS[:12])
 _NEGATION = frozenset(
     {
         "not",
@@ -82,10 +83,22 @@ def answer_type(question: str) -> AnswerType:
     return "any"
 
 
+def quantities(text: str) -> frozenset[str]:
+    """Numbers that are amounts, not parts of a date ("June 20th", "20 June", "2021")."""
+    toks = words(text)
+    out = set()
+    for i, tok in enumerate(toks):
+        near = {toks[j] for j in (i - 1, i + 1) if 0 <= j < len(toks)}
+        if near & _MONTH_SET or re.fullmatch(r"(19|20)\d\d", tok):
+            continue
+        out |= numbers(tok)
+    return frozenset(out)
+
+
 def has_answer_type(text: str, kind: AnswerType, question: str = "") -> bool:
     """Does `text` contain something of the wanted kind (not just what the question already says)?"""
     if kind == "number":
-        return bool(numbers(text))
+        return bool(quantities(text) - numbers(question))
     if kind == "date":
         return bool(_DATE_WORDS.search(text)) or bool(numbers(text))
     if kind == "name":
@@ -94,9 +107,12 @@ def has_answer_type(text: str, kind: AnswerType, question: str = "") -> bool:
     return True
 
 
+_HOW = re.compile(r"\bhow (many|much|far|long|close|old|big|large|often|soon|near)\b", re.IGNORECASE)
+
+
 def question_terms(question: str) -> frozenset[str]:
-    """The content words of a question, without the words that only frame it."""
-    return frozenset(w for w in content_words(question) if w not in QUESTION_WORDS)
+    """The content words of a question, without the words that only frame it ("how far", "which")."""
+    return frozenset(w for w in content_words(_HOW.sub(" ", question)) if w not in QUESTION_WORDS)
 
 
 def coverage(question: str, text: str) -> float:

@@ -20,7 +20,7 @@ STOPWORDS = frozenset(
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how many much did does do is are was were according
     article articles report reports reported say said tell mention mentioned name named kind type
-    far long close old happen happened take taking place like day time""".split()  # noqa: SIM905
+    happen happened take taking place like day time""".split()  # noqa: SIM905
 )
 # fmt: off
 _NUMBER_WORDS = {

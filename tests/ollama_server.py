@@ -15,7 +15,10 @@ Faults: a model missing from `models` is "not pulled" (404); `drop_after_chunks=
 after N NDJSON lines without the final object (a broken chunked body, so clients see an error, not a clean
 end); `error_after_chunks=N` sends Ollama's in-stream `{"error": ...}` line after N lines; `hang=True`
 accepts every /api request and never answers until the server closes; `OllamaTestServer.unused_url()` gives
-a URL where nothing listens. The same knobs can be set over HTTP with `POST /_control`.
+a URL where nothing listens. `reply_chunks=["The Taliban took Imam Sahib [", "1", "]."]` answers every
+chat/generate with that fixed text, one NDJSON line per chunk (the prompt is still tokenised, truncated and
+counted), to test how a client reassembles text split at awkward places. The same knobs can be set over
+HTTP with `POST /_control`.
 
 Prompt truncation matches Ollama's runner: a prompt longer than `options.num_ctx` keeps its first
 `num_keep` (default 4) tokens and its end, silently, and `prompt_eval_count` reports the truncated length.
@@ -434,6 +437,32 @@ def generate(
         stats.context = tokens + produced
 
 
+def canned_reply(
+    prompt: str, chunks: Sequence[str], opts: Options, stats: Stats, prefix: Sequence[int] = ()
+) -> Iterator[str]:
+    """Yield `chunks` as they are, with the statistics a real generation of that text would report.
+
+    The prompt is tokenised and truncated as `generate` does, so `prompt_eval_count` stays truthful.
+    The caller holds `_COMPUTE_LOCK` for the whole iteration.
+    """
+    base, _ = _llama(BASE_N_CTX)
+    window = max(1, min(opts.num_ctx, _facts()["context_length"]))
+    tokens = list(prefix) + base.tokenize(prompt.encode(), add_bos=True, special=True)
+    tokens = truncate_prompt(tokens, window, opts.num_keep + (1 if base._model.add_bos_token() else 0))
+    stats.prompt_eval_count = len(tokens)
+    stats.done_reason = "stop"
+    start = time.perf_counter()
+    produced: list[int] = []
+    try:
+        for chunk in chunks:
+            produced += base.tokenize(chunk.encode(), add_bos=False, special=False)
+            yield chunk
+    finally:
+        stats.eval_count = len(produced)
+        stats.eval_duration = int((time.perf_counter() - start) * 1e9)
+        stats.context = tokens + produced
+
+
 # --- HTTP ---------------------------------------------------------------------------------------------
 
 
@@ -740,7 +769,11 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 prompt = formatter(messages=messages).prompt
             stats = Stats()
-            pieces = generate(prompt, opts, fmt, stats, cancelled, prefix)
+            canned = app.reply_chunks
+            if canned is not None:
+                pieces = canned_reply(prompt, canned, opts, stats, prefix)
+            else:
+                pieces = generate(prompt, opts, fmt, stats, cancelled, prefix)
             if not stream:
                 if drop is not None:
                     raise _Drop
@@ -883,6 +916,8 @@ class OllamaTestServer:
             Names like `all-minilm` or `nomic-embed-text` are embedding-only (chat/generate answer 400);
             every other name is served by the packaged SmolLM2-135M-Instruct.
         drop_after_chunks: close the connection after this many NDJSON lines, without the final object.
+        reply_chunks: answer every generation with these text pieces, one NDJSON line each, instead of
+            decoding (the prompt is still tokenised for `prompt_eval_count`); None decodes as usual.
         error_after_chunks: after this many lines send `{"error": error_message}` and end the stream.
         hang: accept every /api request and never answer until the server closes.
         default_num_ctx: the window used when a request gives no `options.num_ctx` (Ollama: 4096).
@@ -898,6 +933,7 @@ class OllamaTestServer:
         error_after_chunks: int | None = None,
         error_message: str = "an error was encountered while running the model: unexpected EOF",
         hang: bool = False,
+        reply_chunks: Sequence[str] | None = None,
         default_num_ctx: int = 4096,
         version: str = DEFAULT_VERSION,
         port: int = 0,
@@ -907,6 +943,7 @@ class OllamaTestServer:
         self.error_after_chunks: int | None = None
         self.error_message = error_message
         self.hang = False
+        self.reply_chunks: list[str] | None = None
         self.default_num_ctx = default_num_ctx
         self.version = version
         self._port = port
@@ -917,7 +954,7 @@ class OllamaTestServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.configure(models=models, drop_after_chunks=drop_after_chunks)
-        self.configure(error_after_chunks=error_after_chunks, hang=hang)
+        self.configure(error_after_chunks=error_after_chunks, hang=hang, reply_chunks=reply_chunks)
 
     # lifecycle ------------------------------------------------------------------------------------
 
@@ -973,11 +1010,13 @@ class OllamaTestServer:
     # fault injection and inspection -------------------------------------------------------------------
 
     def configure(self, **knobs: Any) -> None:
-        """Change `models`, `drop_after_chunks`, `error_after_chunks`, `error_message` or `hang`.
+        """Change `models`, `drop_after_chunks`, `error_after_chunks`, `error_message`, `hang` or
+        `reply_chunks`.
 
         Applies to requests that arrive afterwards; `POST /_control` with the same JSON keys does the same.
         """
         allowed = {"models", "drop_after_chunks", "error_after_chunks", "error_message", "hang"}
+        allowed |= {"reply_chunks"}
         unknown = set(knobs) - allowed
         if unknown:
             raise ApiError(400, f"unknown control knobs: {sorted(unknown)}; known: {sorted(allowed)}")
@@ -994,6 +1033,13 @@ class OllamaTestServer:
                 self.error_message = str(knobs["error_message"])
             if "hang" in knobs:
                 self.hang = bool(knobs["hang"])
+            if "reply_chunks" in knobs:
+                chunks = knobs["reply_chunks"]
+                if chunks is not None and (
+                    isinstance(chunks, str) or not all(isinstance(c, str) for c in chunks)
+                ):
+                    raise ApiError(400, "reply_chunks must be a list of strings or null")
+                self.reply_chunks = None if chunks is None else [str(c) for c in chunks]
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -1018,6 +1064,7 @@ class OllamaTestServer:
                 "error_after_chunks": self.error_after_chunks,
                 "error_message": self.error_message,
                 "hang": self.hang,
+                "reply_chunks": self.reply_chunks,
                 "requests": len(self._requests),
             }
 

@@ -78,11 +78,15 @@ watch('value', () => {
 )
 
 CSS = """
+.qa-header, .qa-chat, .qa-src, .qa-examples { color: var(--body-text-color); font-size: var(--text-md); }
+#qa-question textarea { border: 1px solid var(--border-color-primary); }
 .qa-header { display: flex; align-items: baseline; flex-wrap: wrap; gap: 4px 18px; }
-.qa-header h1 { margin: 0; font-size: 1.45rem; }
+.qa-header h1 { margin: 0; font-size: 1.45rem; font-weight: 700; }
+.qa-status a { color: var(--color-accent); text-decoration: underline; }
 .qa-status { font-size: 0.9rem; color: var(--body-text-color-subdued); }
-.qa-examples { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; font-size: 0.85rem; }
+.qa-examples { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
 .qa-example { border: 1px solid var(--border-color-primary); border-radius: 999px; padding: 3px 12px;
+  font-size: 0.85rem; font-weight: 400;
   background: var(--background-fill-primary); color: var(--body-text-color); cursor: pointer; }
 .qa-example:hover { border-color: var(--color-accent); color: var(--color-accent); }
 .qa-status b { color: var(--body-text-color); font-weight: 600; }
@@ -225,10 +229,12 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
 
     with gr.Blocks(title="Ask the articles", fill_width=True, analytics_enabled=False) as demo:
         turns = gr.State([])
-        header = gr.HTML(render_header(None), js_on_load=None)
+        header = gr.HTML(render_header(None), js_on_load=None, apply_default_css=False)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
-                chat = gr.HTML(render_chat([], 0), js_on_load=_CHAT_JS, elem_id="qa-chat-panel")
+                chat = gr.HTML(
+                    render_chat([], 0), js_on_load=_CHAT_JS, apply_default_css=False, elem_id="qa-chat-panel"
+                )
                 with gr.Row(equal_height=True):
                     box = gr.Textbox(
                         placeholder="Ask about the articles, e.g. “Which district did the Taliban take?”",
@@ -241,13 +247,14 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
                         autofocus=True,
                     )
                     ask_btn = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="qa-ask")
-                with gr.Row(equal_height=True):
-                    chips = gr.HTML(render_examples(examples), js_on_load=_EXAMPLE_JS, scale=5)
                     clear_btn = gr.Button(
-                        "New conversation", size="sm", variant="secondary", scale=0, min_width=150
+                        "Clear", variant="secondary", scale=0, min_width=80, elem_id="qa-clear"
                     )
+                chips = gr.HTML(render_examples(examples), js_on_load=_EXAMPLE_JS, apply_default_css=False)
             with gr.Column(scale=2, min_width=320):
-                source = gr.HTML(EMPTY_SOURCE, js_on_load=_SOURCE_JS, elem_id="qa-source-panel")
+                source = gr.HTML(
+                    EMPTY_SOURCE, js_on_load=_SOURCE_JS, apply_default_css=False, elem_id="qa-source-panel"
+                )
 
         ask_args: dict[str, Any] = dict(
             fn=respond,

@@ -114,7 +114,7 @@ def render_turn(turn: int, t: dict[str, Any], articles: int) -> str:
     else:
         draft = strip_markers(t.get("draft", ""))
         checked = int(t.get("claims", 0))
-        status = "Checking citations" if draft else "Searching the articles"
+        status = "Drafting; checking each sentence against its source" if draft else "Reading the articles"
         a = (
             '<div class="qa-msg qa-bot qa-pending"><div class="qa-who">'
             f'{status}<span class="qa-dots"><i>.</i><i>.</i><i>.</i></span></div>'

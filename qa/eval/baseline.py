@@ -18,8 +18,9 @@ Mapping its output to our `Answer` shape, honestly:
 - each `[n]` marker refers to `source_nodes[n-1]`; cited nodes become citations in order of first use and
   markers are renumbered to match; a marker with no such source is left with a number past the last
   citation, so the scorer counts it as an invalid citation;
-- a cited node is a chunk, not a sentence. Its citation carries the chunk's exact text as `quote`, its span
-  in the file as `start:end`, and the first sentence the chunk overlaps as `sentence`/`id`. Validity then
+- a cited node is a chunk, not a sentence. Its citation carries the chunk's text as `quote` (the file's own
+  text at the chunk's span: a chunk that differs from the file only in whitespace is located), its span in
+  the file as `start:end`, and the first sentence the chunk overlaps as `sentence`/`id`. Validity then
   holds only when the chunk is exactly that one sentence; a multi-sentence chunk is an invalid citation
   (its quote is not "the sentence"). Support and evidence hit are scored on the chunk text, as cited;
 - `retrieved` lists the sentence ids the retrieved chunks cover, chunk rank first, file order within;
@@ -70,7 +71,7 @@ def _wrappers() -> tuple[type, type]:
     )
     from llama_index.core.llms.callbacks import llm_completion_callback
 
-    class OurEmbedding(BaseEmbedding):  # type: ignore[misc]
+    class OurEmbedding(BaseEmbedding):
         """Our embedder as a llama-index embedding model."""
 
         _embedder: Any = PrivateAttr()
@@ -94,7 +95,7 @@ def _wrappers() -> tuple[type, type]:
         async def _aget_text_embedding(self, text: str) -> list[float]:
             return self._get_text_embedding(text)
 
-    class OurLLM(CustomLLM):  # type: ignore[misc]
+    class OurLLM(CustomLLM):
         """Our LLM seam as a llama-index completion model; records per-call timings."""
 
         context_window: int
@@ -105,28 +106,36 @@ def _wrappers() -> tuple[type, type]:
 
         def __init__(self, llm: LLM, num_output: int, **kwargs: Any) -> None:
             super().__init__(
-                context_window=llm.n_ctx - _TEMPLATE_TOKENS, num_output=num_output,
-                model_name=f"{llm.backend}:{llm.name}", **kwargs,
+                context_window=llm.n_ctx - _TEMPLATE_TOKENS,
+                num_output=num_output,
+                model_name=f"{llm.backend}:{llm.name}",
+                **kwargs,
             )
             self._llm = llm
 
         @property
         def metadata(self) -> LLMMetadata:
-            return LLMMetadata(context_window=self.context_window, num_output=self.num_output,
-                               model_name=self.model_name, is_chat_model=False)
+            return LLMMetadata(
+                context_window=self.context_window,
+                num_output=self.num_output,
+                model_name=self.model_name,
+                is_chat_model=False,
+            )
 
         def take_calls(self) -> list[dict[str, float]]:
             calls, self._calls = self._calls, []
             return calls
 
-        @llm_completion_callback()  # type: ignore[misc]
+        @llm_completion_callback()
         def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
             text = "".join(self._llm.stream(BASELINE_SYSTEM, prompt, self.num_output))
             self._calls.append(dict(self._llm.stats))
             return CompletionResponse(text=text)
 
-        @llm_completion_callback()  # type: ignore[misc]
-        def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        @llm_completion_callback()
+        def stream_complete(
+            self, prompt: str, formatted: bool = False, **kwargs: Any
+        ) -> CompletionResponseGen:
             def gen() -> CompletionResponseGen:
                 text = ""
                 for delta in self._llm.stream(BASELINE_SYSTEM, prompt, self.num_output):
@@ -169,8 +178,14 @@ def chunk_citation(file: str, chunk: str, text: str | None, sentences: Sequence[
     start, end = span
     over = covered(sentences, start, end)
     n = over[0].n if over else 0
-    return Citation(id=f"{file}#{n}", file=file, sentence=n, quote=text[start:end] if text else quote,
-                    start=start, end=end)
+    return Citation(
+        id=f"{file}#{n}",
+        file=file,
+        sentence=n,
+        quote=text[start:end] if text else quote,
+        start=start,
+        end=end,
+    )
 
 
 def map_markers(answer: str, n_sources: int) -> tuple[str, list[int]]:
@@ -198,8 +213,13 @@ def map_markers(answer: str, n_sources: int) -> tuple[str, list[int]]:
 class BaselinePipeline:
     """LlamaIndex CitationQueryEngine over the same articles, model and embeddings; `ask` → our Answer."""
 
-    def __init__(self, settings: Settings, articles: Sequence[Article], llm: LLM | None = None,
-                 embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        articles: Sequence[Article],
+        llm: LLM | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
         from llama_index.core import Document, VectorStoreIndex
         from llama_index.core.callbacks import CallbackManager
         from llama_index.core.indices.prompt_helper import PromptHelper
@@ -223,7 +243,10 @@ class BaselinePipeline:
         self._sentences = {a.file: split_sentences(a.file, a.text) for a in articles}
         docs = [Document(text=a.text, metadata={"file_name": a.file}) for a in articles]
         index = VectorStoreIndex.from_documents(
-            docs, transformations=[SentenceSplitter()], embed_model=self._embed_model, callback_manager=callbacks
+            docs,
+            transformations=[SentenceSplitter()],
+            embed_model=self._embed_model,
+            callback_manager=callbacks,
         )
         count: Callable[[str], list[int]] = lambda t: [0] * llm.count_tokens(t)  # noqa: E731
         synthesizer = get_response_synthesizer(
@@ -262,6 +285,7 @@ class BaselinePipeline:
 
     def ask(self, question: str) -> Answer:
         """Answer with the engine and map the result to our Answer shape (see the module docstring)."""
+        from llama_index.core.base.response.schema import Response
         from llama_index.core.schema import QueryBundle
 
         t0 = time.perf_counter()
@@ -271,6 +295,7 @@ class BaselinePipeline:
         t1 = time.perf_counter()
         response = self._engine.synthesize(bundle, nodes)
         t2 = time.perf_counter()
+        assert isinstance(response, Response)  # not streaming, not structured
         raw = str(response.response or "").strip()
         sources = list(response.source_nodes)
         answer, cited = map_markers(raw, len(sources))
@@ -281,7 +306,9 @@ class BaselinePipeline:
                 node = sources[n - 1].node
                 file = str(node.metadata.get("file_name", ""))
                 chunk = _SOURCE_PREFIX.sub("", node.get_content())
-                citations.append(chunk_citation(file, chunk, self._texts.get(file), self._sentences.get(file, [])))
+                citations.append(
+                    chunk_citation(file, chunk, self._texts.get(file), self._sentences.get(file, []))
+                )
         calls = self._li_llm.take_calls()
         timings = {
             "retrieve_ms": (t1 - t0) * 1e3,
@@ -292,7 +319,15 @@ class BaselinePipeline:
             "llm_calls": float(len(calls)),
         }
         return Answer(
-            question=question, answer=answer, refused=refused, citations=citations, model=self.model_label,
-            backend=self.llm.backend, timings=timings, mode="baseline", retrieved=self._retrieved_ids(nodes),
-            notes=[f"model output: {raw!r}"], extra={"sources": len(sources)},
+            question=question,
+            answer=answer,
+            refused=refused,
+            citations=citations,
+            model=self.model_label,
+            backend=self.llm.backend,
+            timings=timings,
+            mode="baseline",
+            retrieved=self._retrieved_ids(nodes),
+            notes=[f"model output: {raw!r}"],
+            extra={"sources": len(sources)},
         )

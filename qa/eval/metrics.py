@@ -46,8 +46,22 @@ from qa.eval.pairs import Evidence, Pair
 RECALL_KS: tuple[int, ...] = (5, 20)
 # Stages shown first in the latency table; any other `*_ms` timing follows in name order.
 STAGES: tuple[str, ...] = ("retrieve_ms", "prefill_ms", "decode_ms", "verify_ms", "total_ms")
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"',
-                         "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
+_QUOTES = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "−": "-",
+    }
+)
 
 
 # ---- answers --------------------------------------------------------------------------------------------
@@ -104,7 +118,9 @@ def invalid_reason(citation: Mapping[str, Any], sources: Sources) -> str | None:
     start, end, n = citation.get("start"), citation.get("end"), citation.get("sentence")
     if not isinstance(file, str) or (text := sources.text(file)) is None:
         return f"file {file!r} is not in the corpus"
-    if not (isinstance(start, int) and isinstance(end, int) and isinstance(n, int) and isinstance(quote, str)):
+    if not (isinstance(start, int) and isinstance(end, int) and isinstance(n, int)) or not isinstance(
+        quote, str
+    ):
         return "start, end, sentence or quote missing"
     if not 0 <= start < end <= len(text):
         return f"span {start}:{end} is outside the file"
@@ -114,8 +130,8 @@ def invalid_reason(citation: Mapping[str, Any], sources: Sources) -> str | None:
     if s is None:
         return f"the file has no sentence {n}"
     if (s.start, s.end) != (start, end):
-        covered = sum(1 for x in sources.sentences(file) if x.start < end and x.end > start)
-        return f"span {start}:{end} is not sentence {n} ({s.start}:{s.end}); it overlaps {covered} sentence(s)"
+        over = sum(1 for x in sources.sentences(file) if x.start < end and x.end > start)
+        return f"span {start}:{end} is not sentence {n} ({s.start}:{s.end}); it overlaps {over} sentence(s)"
     if citation.get("id") != s.id:
         return f"id {citation.get('id')!r} is not {s.id!r}"
     if s.boilerplate:
@@ -199,8 +215,9 @@ def reciprocal_rank(retrieved: Sequence[str], gold: Sequence[str]) -> float | No
 
 
 # ---- per pair -------------------------------------------------------------------------------------------
-def score_record(pair: Pair, record: Mapping[str, Any], sources: Sources,
-                 ks: Sequence[int] = RECALL_KS) -> dict[str, Any]:
+def score_record(
+    pair: Pair, record: Mapping[str, Any], sources: Sources, ks: Sequence[int] = RECALL_KS
+) -> dict[str, Any]:
     """Every per-pair metric for one record (None where a metric does not apply)."""
     answer = str(record.get("answer") or "")
     refused = bool(record.get("refused"))

@@ -77,8 +77,12 @@ def parse_pairs(raw: Any, path: Path) -> list[Pair]:
             raise _fail(path, where, "`evidence` must be a list")
         evidence: list[Evidence] = []
         for ev in evidence_raw:
-            if not (isinstance(ev, dict) and isinstance(ev.get("file"), str) and isinstance(ev.get("contains"), str)
-                    and ev["file"] and ev["contains"]):
+            ok = (
+                isinstance(ev, dict)
+                and isinstance(ev.get("file"), str)
+                and isinstance(ev.get("contains"), str)
+            )
+            if not (ok and ev["file"] and ev["contains"]):
                 raise _fail(path, where, "each evidence entry needs a `file` and a `contains` string")
             evidence.append(Evidence(ev["file"], ev["contains"]))
         if answerable and not answers:
@@ -98,7 +102,7 @@ def load_pairs(path: Path | None = None) -> list[Pair]:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
-        raise InputError(f"Cannot read the pairs file {p} ({e.strerror}): pass an existing --pairs FILE.") from e
+        raise InputError(f"Cannot read pairs file {p} ({e.strerror}): pass an existing --pairs FILE.") from e
     import yaml
 
     try:

@@ -23,8 +23,14 @@ RATES: tuple[tuple[str, str], ...] = (
 )
 # What the chart compares: higher is better for all of them.
 CHART_RATES: tuple[str, ...] = (
-    "answer_accuracy", "citation_validity", "citation_support", "citation_precision", "evidence_hit",
-    f"recall@{RECALL_KS[0]}", "mrr", "true_refusal",
+    "answer_accuracy",
+    "citation_validity",
+    "citation_support",
+    "citation_precision",
+    "evidence_hit",
+    f"recall@{RECALL_KS[0]}",
+    "mrr",
+    "true_refusal",
 )
 MAX_SHOWN = 160
 
@@ -41,8 +47,12 @@ def table_rows(summaries: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
     """Rows of the comparison table: a header, then one row per metric, one column per pipeline."""
     names = list(summaries)
     rows = [["metric", *names]]
-    rows.append(["pairs (answerable / unanswerable)",
-                 *(f"{s['pairs']} ({s['answerable']} / {s['unanswerable']})" for s in summaries.values())])
+    rows.append(
+        [
+            "pairs (answerable / unanswerable)",
+            *(f"{s['pairs']} ({s['answerable']} / {s['unanswerable']})" for s in summaries.values()),
+        ]
+    )
     for key, label in RATES:
         cells = []
         for s in summaries.values():
@@ -84,8 +94,9 @@ def _short(text: str, n: int = MAX_SHOWN) -> str:
 
 def misses(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Records whose answer is wrong: answerable and not correct, or unanswerable and not refused."""
-    return [r for r in records if (r["metrics"]["correct"] is False) or
-            (not r["answerable"] and not r["refused"])]
+    return [
+        r for r in records if (r["metrics"]["correct"] is False) or (not r["answerable"] and not r["refused"])
+    ]
 
 
 def expected_text(record: Mapping[str, Any]) -> str:
@@ -116,14 +127,20 @@ def misses_markdown(records: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_markdown(path: Path, summaries: Mapping[str, Mapping[str, Any]],
-                   records: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], chart: str | None) -> None:
+def write_markdown(
+    path: Path,
+    summaries: Mapping[str, Mapping[str, Any]],
+    records: Sequence[Mapping[str, Any]],
+    meta: Mapping[str, Any],
+    chart: str | None,
+) -> None:
     """report.md: the table, what each metric means, the misses per pipeline, every pair's outcome."""
     parts = [
         "# Evaluation report\n",
         f"{meta['pairs']} pairs from `{meta.get('pairs_file', '?')}` over `{meta['corpus_dir']}`; model "
         f"`{meta['model']}`, embeddings `{meta['embed']}`; {meta['started']}; took "
-        + ", ".join(f"{k} {v:.0f}s" for k, v in meta["seconds"].items()) + ".\n",
+        + ", ".join(f"{k} {v:.0f}s" for k, v in meta["seconds"].items())
+        + ".\n",
         format_table(summaries) + "\n",
     ]
     if chart:
@@ -151,15 +168,19 @@ def write_markdown(path: Path, summaries: Mapping[str, Mapping[str, Any]],
     for name in summaries:
         recs = [r for r in records if r["pipeline"] == name]
         parts.append(f"## Wrong answers: {name}\n\n{misses_markdown(recs)}")
-    parts.append("## Every pair\n\n| pipeline | id | ok | valid/cit. | support | answer |\n|---|---|---|---|---|---|")
+    parts.append("## Every pair\n\n| pipeline | id | ok | valid/cit. | support | answer |")
+    parts.append("|---|---|---|---|---|---|")
     for r in records:
         m = r["metrics"]
-        ok = ("refused ✓" if r["refused"] else "answered ✗") if not r["answerable"] else (
-            "✓" if m["correct"] else ("refused ✗" if r["refused"] else "✗"))
+        ok = (
+            ("refused ✓" if r["refused"] else "answered ✗")
+            if not r["answerable"]
+            else ("✓" if m["correct"] else ("refused ✗" if r["refused"] else "✗"))
+        )
         sup = "—" if m["citation_support"] is None else f"{100 * m['citation_support']:.0f}%"
         ans = got_text(r).replace("|", "\\|")
-        parts.append(f"| {r['pipeline']} | {r['id']} | {ok} | {m['citations_valid']}/{m['citations']} | {sup} "
-                     f"| {ans} |")
+        cited = f"{m['citations_valid']}/{m['citations']}"
+        parts.append(f"| {r['pipeline']} | {r['id']} | {ok} | {cited} | {sup} | {ans} |")
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
 
 

@@ -65,8 +65,16 @@ def make_record(pipeline: str, pair: Pair, answer: Answer | None, error: str | N
         "tags": list(pair.tags),
     }
     if answer is None:
-        rec.update(answer="", refused=False, citations=[], timings={}, retrieved=[], mode="", notes=[],
-                   error=error or "no answer")
+        rec.update(
+            answer="",
+            refused=False,
+            citations=[],
+            timings={},
+            retrieved=[],
+            mode="",
+            notes=[],
+            error=error or "no answer",
+        )
     else:
         rec.update(
             answer=answer.answer,
@@ -81,14 +89,16 @@ def make_record(pipeline: str, pair: Pair, answer: Answer | None, error: str | N
     return rec
 
 
-def run_pairs(name: str, ask: Callable[[str], Answer], pairs: Sequence[Pair], sources: Sources,
-              progress: bool) -> list[dict[str, Any]]:
+def run_pairs(
+    name: str, ask: Callable[[str], Answer], pairs: Sequence[Pair], sources: Sources, progress: bool
+) -> list[dict[str, Any]]:
     """Ask every pair; a failing pair is recorded with its error and the run goes on."""
     from tqdm import tqdm
 
     records: list[dict[str, Any]] = []
-    for pair in tqdm(pairs, desc=f"eval {name}", unit="q", file=sys.stderr, disable=not progress,
-                     dynamic_ncols=True):
+    for pair in tqdm(
+        pairs, desc=f"eval {name}", unit="q", file=sys.stderr, disable=not progress, dynamic_ncols=True
+    ):
         answer: Answer | None = None
         error: str | None = None
         try:
@@ -103,8 +113,13 @@ def run_pairs(name: str, ask: Callable[[str], Answer], pairs: Sequence[Pair], so
     return records
 
 
-def evaluate(settings: Settings, pairs: Sequence[Pair], pipelines: Sequence[PipelineName] = ("ours",),
-             progress: bool = False, log: Callable[[str], None] | None = None) -> EvalResult:
+def evaluate(
+    settings: Settings,
+    pairs: Sequence[Pair],
+    pipelines: Sequence[PipelineName] = ("ours",),
+    progress: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> EvalResult:
     """Index the corpus (incrementally, in the eval data dir), then run and score each pipeline."""
     from index.build import index_corpus
     from index.corpus import load_corpus
@@ -135,7 +150,9 @@ def evaluate(settings: Settings, pairs: Sequence[Pair], pipelines: Sequence[Pipe
             say(f"baseline: LlamaIndex CitationQueryEngine with {base.model_label}")
             records += run_pairs(name, base.ask, pairs, sources, progress)
         seconds[name] = time.perf_counter() - t0
-    summaries = {name: summarize([r for r in records if r["pipeline"] == name]) for name in pipelines}
+    summaries: dict[str, dict[str, Any]] = {
+        str(name): summarize([r for r in records if r["pipeline"] == name]) for name in pipelines
+    }
     meta = {
         "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "model": model,
@@ -177,11 +194,12 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     print()
     for name in pipelines:
         wrong = misses([r for r in result.records if r["pipeline"] == name])
-        print(f"{name}: {len(wrong)} wrong answer(s) of {len(pairs)}" + (
-            ": " + ", ".join(r["id"] for r in wrong) if wrong else ""))
+        print(
+            f"{name}: {len(wrong)} wrong answer(s) of {len(pairs)}"
+            + (": " + ", ".join(r["id"] for r in wrong) if wrong else "")
+        )
     if "ours" in result.summaries and pairs_path == default_pairs_path() and len(pairs) == len(all_pairs):
         failures = check_floors(result.summaries["ours"], load_floors())
         print("floors (qa/eval/floors.yaml): " + ("all met" if not failures else "; ".join(failures)))
     print(f"wrote {', '.join(str(p) for p in paths.values())} in {time.perf_counter() - t0:.0f}s")
     return 0
-

@@ -1,0 +1,101 @@
+"""The `qa` command, run for real as a subprocess, compared on whole output."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.cli import format_answer
+from qa.types import Answer
+
+ROOT = Path(__file__).resolve().parent.parent
+QA = [sys.executable, "-m", "qa.cli"]
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*QA, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    e = dict(os.environ)
+    e.update(QA_DATA_DIR=str(tmp_path / "data"), QA_LLM="llamacpp", QA_OLLAMA_HOST="http://127.0.0.1:9")
+    return e
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(ROOT / "seeds", folder)
+    return folder
+
+
+def test_index_then_reindex_prints_one_summary_line(env: dict[str, str], corpus: Path) -> None:
+    (corpus / "empty.txt").write_text("", "utf-8")
+    first = run(["index", "--corpus", str(corpus)], env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(
+        "indexed 5 new, 0 changed, 0 removed, 0 unchanged article(s); embedded 1"
+    ), first.stdout
+    assert "warning: skipped empty.txt: empty" in first.stderr
+    again = run(["index", "--corpus", str(corpus)], env)
+    assert again.stdout.startswith(
+        "indexed 0 new, 0 changed, 0 removed, 5 unchanged article(s); embedded 0 sentence(s), "
+        "dropped 0 boilerplate line(s), skipped 1 file(s) in "
+    ), again.stdout
+    assert again.stdout.count("\n") == 1
+
+
+def test_errors_are_one_line_and_exit_1(env: dict[str, str], tmp_path: Path) -> None:
+    empty = run(["ask", "   "], env)
+    assert (empty.returncode, empty.stdout) == (1, "")
+    assert (
+        empty.stderr.strip().splitlines()[-1]
+        == "error: The question is empty: type a question about the articles."
+    )
+    missing = run(["index", "--corpus", str(tmp_path / "nope")], env)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        f"error: Corpus folder {tmp_path / 'nope'} does not exist: pass --corpus DIR or set QA_CORPUS_DIR."
+    )
+    no_index = run(["ask", "Who is the police spokesman?"], env)
+    assert no_index.returncode == 1
+    assert no_index.stderr.strip().splitlines()[-1] == (
+        "error: There is no index yet: run `qa index` (or `make run`) first."
+    )
+    assert "Traceback" not in empty.stderr + missing.stderr + no_index.stderr
+
+
+@pytest.mark.slow
+def test_ask_json_and_text_print_the_same_answer(env: dict[str, str], corpus: Path) -> None:
+    question = "Who is the provincial police spokesman?"
+    out = run(["ask", "--json", "--corpus", str(corpus), question], env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("\n") == 1  # one JSON object, one line
+    data = json.loads(out.stdout)
+    assert set(data) >= {"question", "answer", "refused", "citations", "model", "timings"}
+    assert data["question"] == question and data["refused"] is False
+    for c in data["citations"]:
+        assert set(c) >= {"id", "file", "sentence", "quote", "start", "end"}
+        assert (corpus / c["file"]).read_text("utf-8")[c["start"] : c["end"]] == c["quote"]
+    text = run(["ask", "--corpus", str(corpus), question], env)
+    assert text.returncode == 0, text.stderr
+    answer = Answer(**data)
+    expected = format_answer(answer).rsplit("\n", 1)[0]  # all but the timing line
+    assert text.stdout.rsplit("\n", 2)[0] == expected
+    assert text.stderr.strip().endswith("using llamacpp:SmolLM2-135M-Instruct.Q4_1 (QA_LLM=llamacpp)")
+
+
+@pytest.mark.slow
+def test_refusal_prints_the_sentinel_and_no_footnotes(env: dict[str, str], corpus: Path) -> None:
+    out = run(["ask", "--corpus", str(corpus), "Who is the president of France?"], env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == "I cannot answer that from the articles."
+    assert lines[1].startswith("(refused: ") and len(lines) == 2
