@@ -385,14 +385,12 @@ def test_followups_carry_history_on_both_apis(scripted: tuple[LiveServer, Script
     assert meta["question"] == f"Who confirmed it? (about: {DISTRICT})"
     wait_until(lambda: server.service.in_flight == 0)
     oa = openai.OpenAI(base_url=server.url + "/v1", api_key=TOKEN, max_retries=0)
-    oa.chat.completions.create(
-        model="x",
-        messages=[
-            {"role": "system", "content": "Be brief."},
-            *history,
-            {"role": "user", "content": [{"type": "text", "text": "Who confirmed it?"}]},
-        ],
-    )
+    messages: list[Any] = [
+        {"role": "system", "content": "Be brief."},
+        *history,
+        {"role": "user", "content": [{"type": "text", "text": "Who confirmed it?"}]},
+    ]
+    oa.chat.completions.create(model="x", messages=messages)
     assert f"Question: Who confirmed it? (about: {DISTRICT})" in llm.prompts[-1]
 
 

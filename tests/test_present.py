@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 
 from qa import prompts
-from qa.present import footnote_lines, marker_groups, siblings, split_disagreements, unsent_claims, with_footnotes
+from qa.present import (
+    footnote_lines,
+    marker_groups,
+    siblings,
+    split_disagreements,
+    unsent_claims,
+    with_footnotes,
+)
 from qa.service import SourceDoc, SourceSentence
 from qa.types import Answer, Citation
 from ui.render import render_answer, render_chat, render_source
@@ -27,7 +35,7 @@ def cite(file: str, n: int, quote: str) -> Citation:
 REPORTED = Answer(
     question="How many fighters were killed?",
     answer="Rahmani said about 50 Taliban fighters were killed [1][2][3]. "
-    + prompts.DISAGREE.format(quote="Rahmani said 60 Taliban fighters were killed [4].").replace(" [4].”", " [4].”"),
+    + prompts.DISAGREE.format(quote="Rahmani said 60 Taliban fighters were killed [4]."),
     refused=False,
     citations=[
         cite("a.txt", 9, "Rahmani said his forces had killed about 50 Taliban fighters."),
@@ -59,7 +67,10 @@ def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 def test_footnotes_follow_the_answer() -> None:
-    assert footnote_lines(REPORTED)[1] == "[2] b.txt, sentence 13: “Rahmani said his forces had killed about 50 Taliban fighters.”"
+    assert (
+        footnote_lines(REPORTED)[1]
+        == "[2] b.txt, sentence 13: “Rahmani said his forces had killed about 50 Taliban fighters.”"
+    )
     assert with_footnotes(REPORTED).startswith(REPORTED.answer + "\n\n[1] a.txt, sentence 9: “")
     refusal = Answer(question="q", answer=prompts.REFUSAL, refused=True)
     assert with_footnotes(refusal) == prompts.REFUSAL
@@ -75,7 +86,9 @@ def test_footnotes_follow_the_answer() -> None:
     ],
 )
 def test_marker_groups(text: str, n: int, groups: list[list[int]]) -> None:
-    a = Answer(question="q", answer=text, refused=False, citations=[cite("f.txt", i, "x") for i in range(1, n + 1)])
+    a = Answer(
+        question="q", answer=text, refused=False, citations=[cite("f.txt", i, "x") for i in range(1, n + 1)]
+    )
     assert marker_groups(a) == groups
 
 
@@ -121,10 +134,14 @@ def test_hostile_text_is_escaped_everywhere() -> None:
         model=EVIL,
         notes=[EVIL],
     )
-    turns = [{"question": EVIL, "answer": evil.model_dump(), "draft": "", "claims": 0, "error": None},
-             {"question": EVIL, "answer": None, "draft": EVIL, "claims": 1, "error": None},
-             {"question": EVIL, "answer": None, "draft": "", "claims": 0, "error": EVIL}]
-    doc = SourceDoc(file=f"{EVIL}.txt", sentences=[SourceSentence(id=f"{EVIL}.txt#1", n=1, start=0, end=3, text=EVIL)])
+    turns: list[dict[str, Any]] = [
+        {"question": EVIL, "answer": evil.model_dump(), "draft": "", "claims": 0, "error": None},
+        {"question": EVIL, "answer": None, "draft": EVIL, "claims": 1, "error": None},
+        {"question": EVIL, "answer": None, "draft": "", "claims": 0, "error": EVIL},
+    ]
+    doc = SourceDoc(
+        file=f"{EVIL}.txt", sentences=[SourceSentence(id=f"{EVIL}.txt#1", n=1, start=0, end=3, text=EVIL)]
+    )
     for html in (render_chat(turns, 2), render_source(doc, evil, 0, 1, 2)):
         found = {t for t, _ in tags(html)}
         assert not found & {"script", "img", "a", "b", "strong"}, found

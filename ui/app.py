@@ -10,6 +10,7 @@ for it as the password. State (the conversation) is per browser session.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -33,6 +34,7 @@ from ui.render import (
     render_source_error,
 )  # noqa: E402
 
+log = logging.getLogger(__name__)
 EXAMPLES = (
     "Which district did the Taliban take?",
     "How many Taliban fighters were killed?",
@@ -199,6 +201,9 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
                     yield render_chat(turns, m), turns, ""
         except QAError as e:
             turn["error"] = str(e)
+        except Exception:
+            log.exception("the chat failed while answering")
+            turn["error"] = "The server failed while answering; see its log. Ask again."
         if turn["answer"] is None and not turn["error"]:
             turn["error"] = "The answer stopped before it was complete; ask again."
         yield render_chat(turns, m), turns, ""
