@@ -86,6 +86,17 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"^\s*(published|updated|posted)\s+(on|at)?\s*\d|^\s*(published|posted) by\b[^.!?]*$", _I),
     ),
     ("label", re.compile(r"^\s*(region|theme|topic|tags?|category|section|in-depth report|source)\s*:", _I)),
+    # Text addressed to a language model rather than to readers (prompt injection) is never evidence.
+    (
+        "instruction",
+        re.compile(
+            r"\b(ignore|disregard|forget) (all |any )?(the )?(previous|prior|above|earlier|preceding) "
+            r"(instructions|prompts?|messages|rules)\b|\bsystem prompt\b|^\s*(system|assistant)\s*:|"
+            r"\byou are (now )?(an? )?(ai|assistant|language model|chatbot)\b|"
+            r"\b(respond|reply|answer) (only )?with (the word|exactly)\b|<\|?(im_start|system)\|?>",
+            _I,
+        ),
+    ),
     ("note", re.compile(r"^\s*note to readers\b", _I)),
     (
         "source",

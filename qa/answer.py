@@ -36,8 +36,8 @@ from qa.types import Answer, Citation
 # A claim or quote must hold at least this share of the question's terms to count as an answer to it.
 MIN_QUESTION_COVERAGE = 0.5
 PAIR_POOL = 6
-# A claim without a valid marker is aligned only if it says enough to be matched to one sentence.
-MIN_ALIGN_WORDS = 3
+# A claim must say enough to be matched to a sentence: "Afghanistan" alone is supported by half the corpus.
+MIN_CLAIM_WORDS = 3
 # The extractive fallback may quote any of the best-ranked groups, not only those shown to the model.
 EXTRACTIVE_POOL = 12
 # Small models open with "Answer:" or "Mousavi's answer:"; that is framing, not a claim.
@@ -219,14 +219,14 @@ class Pipeline:
             return None
         if prompts.REFUSAL.lower() in text.lower() or _REFUSAL_CUES.search(text):
             return None
+        if len(content_words(text)) < MIN_CLAIM_WORDS:
+            return None  # "PWNED [2]" or a bare name is no statement; the extractive answer says it better
         marked = [evidence[m - 1] for m in claim.markers if 1 <= m <= len(evidence)]
         members = [h for g in marked for h in g.hits]
         keep = verify_citations(text, [h.sentence.text for h in members]) if members else []
         found: Resolved | None = None
         if keep:
             found = Resolved(text, [members[i] for i in keep], "generated")
-        elif len(content_words(text)) < MIN_ALIGN_WORDS:
-            return None  # "Afghanistan" alone is "supported" by half the corpus: too thin to align
         else:
             i = best_support(text, [g.lead.sentence.text for g in pool])
             if i is not None:
