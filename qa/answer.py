@@ -27,6 +27,7 @@ from qa.relevance import (
     asked_terms,
     coverage,
     figures_share_context,
+    named_candidates,
     question_terms,
 )
 from qa.retrieve import Group, Hit, Retrieval, Retriever
@@ -258,6 +259,8 @@ class Pipeline:
         """The evidence sentence that best answers the question, quoted and cited with every article that
         carries it; None when no sentence answers it."""
         best: tuple[float, Group] | None = None
+        votes = named_candidates(question, [h.sentence.text for g in evidence for h in g.hits])
+        top = votes.most_common(1)[0][0] if votes else None
         for g in evidence:
             text = g.lead.sentence.text
             prev, _ = self.retriever.neighbours(g.lead.sentence)
@@ -269,6 +272,9 @@ class Pipeline:
             if not any(answers_question(question, text, ctx) for ctx in contexts):
                 continue
             score = coverage(question, text) + max(h.similarity for h in g.hits)
+            if top is not None and top in text:
+                score += 0.5  # it names what most of the evidence names
+
             if best is None or score > best[0]:
                 best = (score, g)
         if best is None:
@@ -335,6 +341,7 @@ class Pipeline:
         timings["prompt_ms"] = (time.perf_counter() - tp) * 1e3
         claims = ClaimStream()
         resolved: list[Resolved] = []
+        emitted: set[int] = set()
         verify_s = 0.0
         for delta in self.llm.stream(prompts.SYSTEM, user, self.settings.max_answer_tokens):
             yield Event("token", {"text": delta})
@@ -344,6 +351,7 @@ class Pipeline:
                 verify_s += time.perf_counter() - tv
                 if r is not None:
                     resolved.append(r)
+                    emitted.add(id(r))
                     yield Event("claim", {"text": r.text, "sentence_ids": [h.sentence.id for h in r.hits]})
         tv = time.perf_counter()
         for claim in claims.close():
@@ -369,6 +377,9 @@ class Pipeline:
         resolved = _dedupe(resolved)
         if answer_type(standalone) == "number":
             resolved += self._disagreements(resolved, pool)
+        for r in resolved:  # claims completed at the end of the stream, the fallback, the disagreements
+            if id(r) not in emitted:
+                yield Event("claim", {"text": r.text, "sentence_ids": [h.sentence.id for h in r.hits]})
         answer = self._compose(q, resolved, timings, retrieved, notes)
         answer.timings.update(self.llm.stats)
         answer.timings["verify_ms"] = (verify_s + time.perf_counter() - tv) * 1e3

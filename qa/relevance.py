@@ -8,6 +8,8 @@ question needs a date, a "how many" question a number, and the answer must still
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 from typing import Literal
 
 from qa.text import QUESTION_WORDS, STOPWORDS, content_words, names, normalize, numbers, stem, words
@@ -86,7 +88,7 @@ def answer_type(question: str) -> AnswerType:
 def quantities(text: str) -> frozenset[str]:
     """Numbers that are amounts, not parts of a date ("June 20th", "20 June", "2021")."""
     toks = words(text)
-    out = set()
+    out: set[str] = set()
     for i, tok in enumerate(toks):
         near = {toks[j] for j in (i - 1, i + 1) if 0 <= j < len(toks)}
         if near & _MONTH_SET or re.fullmatch(r"(19|20)\d\d", tok):
@@ -104,7 +106,55 @@ def has_answer_type(text: str, kind: AnswerType, question: str = "") -> bool:
     if kind == "name":
         caps = {stem(normalize(c)) for c in re.findall(r"\b[A-Z][\w’'-]*[a-z]\w*", text)}
         return bool(caps - content_words(question) - STOPWORDS - QUESTION_WORDS)
-    return True
+    noun = _which_noun(question)
+    return noun is None or _names_the(noun, text, question)
+
+
+_WHICH = re.compile(r"\b(?:which|what)\s+([a-z]+)\b", re.IGNORECASE)
+
+
+def _which_noun(question: str) -> str | None:
+    """The noun of a "which district…" / "what road…" question, stemmed, if there is one."""
+    m = _WHICH.search(question)
+    if not m or m.group(1).lower() in STOPWORDS | QUESTION_WORDS:
+        return None
+    return stem(m.group(1))
+
+
+def named_candidates(question: str, texts: list[str]) -> Counter[str]:
+    """For a "which district…" question: the names written next to "district" across `texts`, counted
+    ("Imam Sahib" in nine sentences beats "Afghanistan" in one headline)."""
+    noun = _which_noun(question)
+    votes: Counter[str] = Counter()
+    if noun is None:
+        return votes
+    asked = content_words(question)
+    for text in texts:
+        toks = re.findall(r"[\w’'-]+", unicodedata.normalize("NFKC", text))
+        for i, t in enumerate(toks):
+            if stem(t) != noun:
+                continue
+            for span in (toks[max(0, i - 2) : i], toks[i + 1 : i + 3]):
+                name = [w for w in span if w[:1].isupper() and w.lower() not in STOPWORDS]
+                if name and not ({stem(w) for w in name} & asked):
+                    votes[" ".join(name)] += 1
+    return votes
+
+
+def _names_the(noun: str, text: str, question: str) -> bool:
+    """Where `text` mentions the asked-for noun ("district"), does it name one ("Imam Sahib district",
+    "the district of Doshi")? A text that does not mention the noun at all is not judged here."""
+    toks = re.findall(r"[\w’'-]+", unicodedata.normalize("NFKC", text))
+    asked = content_words(question)
+    hits = [i for i, t in enumerate(toks) if stem(t) == noun]
+    if not hits:
+        return True
+    for i in hits:
+        for j in range(max(0, i - 2), min(len(toks), i + 3)):
+            t = toks[j]
+            if j != i and t[:1].isupper() and t.lower() not in STOPWORDS and stem(t) not in asked:
+                return True
+    return False
 
 
 _HOW = re.compile(r"\bhow (many|much|far|long|close|old|big|large|often|soon|near)\b", re.IGNORECASE)

@@ -13,7 +13,8 @@ STOPWORDS = frozenset(
     now of off on once only or other our ours out over own same she should so some such than that the their
     theirs them then there these they this those through to too under until up very was we were what when
     where which while who whom why will with would you your yours said says say according also yet still
-    one's it's what's which's per via than though although however meanwhile like since
+    one's it's what's which's per via get gets got getting make makes made go goes went gone come came
+    give gave given put puts than though although however meanwhile like since
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # Words that frame a question rather than carry its content.

@@ -246,10 +246,11 @@ def test_auto_falls_back_to_the_embedded_model_when_ollama_is_down(seed_settings
 
 def test_auto_falls_back_when_ollama_hangs() -> None:
     with OllamaTestServer(hang=True) as srv:
-        choice = choose_backend(Settings(llm="auto", ollama_host=srv.url, ollama_model=CHAT))
+        url = srv.url
+        choice = choose_backend(Settings(llm="auto", ollama_host=url, ollama_model=CHAT))
     assert (choice.backend, choice.reason) == (
         "llamacpp",
-        f"auto: Ollama at {srv.url} did not answer within 2 s; using the embedded model",
+        f"auto: Ollama at {url} did not answer within 2 s; using the embedded model",
     )
 
 
@@ -347,6 +348,7 @@ def test_hung_server_times_out_with_the_configured_timeout(
     seed_settings: Settings, retriever: Retriever
 ) -> None:
     with OllamaTestServer(models=[CHAT]) as srv:
+        url = srv.url
         pipe = Pipeline(
             ollama_settings(seed_settings.data_dir, srv.url, ollama_timeout_s=2), retriever=retriever
         )
@@ -354,7 +356,7 @@ def test_hung_server_times_out_with_the_configured_timeout(
         events, error = drain(pipe.stream(CONFIRMED))
     assert isinstance(error, BackendError)
     assert str(error) == (
-        f"Ollama at {srv.url} sent nothing for 2 s, so the answer was abandoned: check the server "
+        f"Ollama at {url} sent nothing for 2 s, so the answer was abandoned: check the server "
         "(`ollama ps`), or raise QA_OLLAMA_TIMEOUT_S (a large model's first answer loads it)."
     )
     assert [ev.type for ev in events] == ["meta"]
