@@ -46,9 +46,30 @@ def normalize(text: str) -> str:
     return t.replace("u.s.", "us").replace("u.k.", "uk")
 
 
+# General English, not corpus-specific: irregular verb forms and nationality words map to one form, so
+# "began" meets "begin" and "American" meets "US".
+# fmt: off
+_LEMMAS = {
+    "began": "begin", "begun": "begin", "took": "take", "taken": "take", "fell": "fall", "fallen": "fall",
+    "fought": "fight", "won": "win", "lost": "lose", "left": "leave", "met": "meet", "held": "hold",
+    "sent": "send", "spoke": "speak", "spoken": "speak", "told": "tell", "killed": "kill", "drove": "drive",
+    "driven": "drive", "fled": "flee", "seized": "seize", "ran": "run", "gave": "give", "brought": "bring",
+    "kept": "keep", "led": "lead", "paid": "pay", "sought": "seek", "thought": "think", "wrote": "write",
+    "written": "write", "chose": "choose", "chosen": "choose", "knew": "know", "known": "know",
+    "overran": "overrun", "withdrew": "withdraw", "withdrawn": "withdraw", "withdrawal": "withdraw",
+    "american": "us", "americans": "us", "america": "us", "united states": "us", "afghan": "afghanistan",
+    "afghans": "afghanistan", "british": "uk", "britain": "uk", "russian": "russia", "russians": "russia",
+    "chinese": "china", "pakistani": "pakistan", "iranian": "iran", "turkish": "turkey", "french": "france",
+    "german": "germany", "indian": "india", "qatari": "qatar", "tajik": "tajikistan", "uzbek": "uzbekistan",
+}
+# fmt: on
+
+
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match district/districts, capture/captured, fight/fighting."""
     w = word.lower().replace("'s", "").replace("’s", "")
+    if w in _LEMMAS:
+        return _LEMMAS[w]
     for suf, rep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if w.endswith(suf) and len(w) - len(suf) >= 3:
             w = w[: -len(suf)] + rep
