@@ -128,7 +128,7 @@ def estimate_tokens(text: str) -> int:
     (many tokenizers split numbers into single digits); a non-ASCII character costs one token per UTF-8
     byte, the most a byte-level tokenizer can spend. On the seed articles it never undercounts
     SmolLM2's 49k-token vocabulary (larger vocabularies such as Llama 3's need fewer tokens) and
-    overcounts English prose about 1.7x. A flat chars/3 undercounts dates, figures and non-Latin text.
+    overcounts English prose 1.6-1.7x. A flat chars/3 undercounts dates, figures and non-Latin text.
     """
     n = 0
     for m in _TOKEN_PIECE.finditer(text):
@@ -261,9 +261,10 @@ class OllamaLLM:
                 "the partial answer was discarded. Ask again."
             )
         prompt_tokens = int(last.prompt_eval_count or 0)
-        if prompt_tokens >= self.n_ctx:
-            # Ollama keeps the head and the end of a prompt that does not fit and says nothing: the
-            # answer came from a prompt that lost its instructions or evidence.
+        if prompt_tokens >= self.n_ctx or prompt_tokens + int(last.eval_count or 0) > self.n_ctx:
+            # Ollama keeps the head and the end of a prompt that does not fit, or shifts the window while
+            # generating, and says nothing: the answer came from a prompt that lost instructions or
+            # evidence. A backstop, not the guard (trimming is): the count may leave out cached tokens.
             raise BackendError(
                 f"The prompt did not fit Ollama's context window (num_ctx={self.n_ctx}) and the server "
                 "truncated it, so the answer was discarded: raise QA_OLLAMA_NUM_CTX or lower QA_TOP_K."
@@ -343,15 +344,15 @@ def _not_pulled(host: str, model: str) -> str:
     )
 
 
-def choose_backend(settings: Settings) -> Choice:
+def choose_backend(settings: Settings, probe: OllamaProbe | None = None) -> Choice:
     """Resolve the `llm` setting to a backend, with the reason in words.
 
     `ollama` fails fast (BackendError) when the server is down or lacks the model; `auto` then falls
-    back to the embedded model and says why in `Choice.reason`.
+    back to the embedded model and says why in `Choice.reason`. Pass `probe` to reuse one already made.
     """
     if settings.llm == "llamacpp":
         return Choice("llamacpp", "QA_LLM=llamacpp")
-    probe = probe_ollama(settings)
+    probe = probe or probe_ollama(settings)
     model = settings.ollama_model
     if settings.llm == "ollama":
         if not probe.reachable:

@@ -96,13 +96,20 @@ def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
 
 
 class Retriever:
-    """Dense + BM25 over the committed sentences of the index. Reloads when the index changes."""
+    """Dense + BM25 over the committed sentences of the index. Reloads when the index changes.
+
+    The sentences, their vectors and the manifest are held in memory, so a query costs one Chroma call
+    that returns only ids and distances; whether the index changed is one small read (the store's
+    generation token), not a read of the whole manifest.
+    """
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
         self.store = Store(settings, self.embedder.name, self.embedder.dim)
-        self._manifest: dict[str, str] | None = None
+        self._manifest: dict[str, str] = {}
+        self._generation: str | None = None
+        self._refresh_ms: float | None = None
         self._load()
 
     def _load(self) -> None:
@@ -111,9 +118,13 @@ class Retriever:
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.ERROR)  # it logs at debug level with its own handler
-        self._manifest = self.store.manifest()
-        self.sentences, self.vectors = self.store.all_sentences()
+        self._generation = self.store.generation()  # before the manifest: a commit after it shows next time
+        self._manifest, self.sentences, self.vectors = self.store.load_committed()
         self._pos = {s.id: i for i, s in enumerate(self.sentences)}
+        self._files: dict[str, tuple[int, int]] = {}
+        for i, s in enumerate(self.sentences):
+            first, _ = self._files.get(s.file, (i, i))
+            self._files[s.file] = (first, i + 1)
         self._bm25 = bm25s.BM25()
         corpus = [bm25_tokens(s.text) or ["_"] for s in self.sentences]
         self._vocab = {t for doc in corpus for t in doc}
@@ -122,9 +133,16 @@ class Retriever:
             self._bm25.index(corpus, show_progress=False)
 
     def refresh(self) -> None:
-        """Reload if another process re-indexed since we loaded."""
-        if self.store.manifest() != self._manifest:
-            self._load()
+        """Reload if another process re-indexed since we loaded. Its cost shows as `refresh_ms` in the
+        next retrieval's timings."""
+        t0 = time.perf_counter()
+        generation = self.store.generation()
+        if generation is None or generation != self._generation:
+            if self.store.manifest() != self._manifest:
+                self._load()
+            else:
+                self._generation = generation
+        self._refresh_ms = (time.perf_counter() - t0) * 1e3
 
     def sentence(self, sid: str) -> Sentence | None:
         """A committed sentence by id."""
@@ -146,7 +164,8 @@ class Retriever:
 
     def file_sentences(self, file: str) -> list[Sentence]:
         """All committed evidence sentences of one file, in order."""
-        return [s for s in self.sentences if s.file == file]
+        first, end = self._files.get(file, (0, 0))
+        return self.sentences[first:end]
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         """Fused hits (up to `settings.candidates`) and their groups, best first."""
@@ -155,7 +174,7 @@ class Retriever:
         t0 = time.perf_counter()
         qvec = self.embedder.embed([question])[0]
         t1 = time.perf_counter()
-        dense = self.store.query(qvec, n)
+        dense = [(sid, sim) for sid, sim in self.store.query_ids(qvec, n, self._manifest) if sid in self._pos]
         t2 = time.perf_counter()
         q_tokens = [w for w in bm25_tokens(question) if w in self._vocab]
         bm25_ids: list[str] = []
@@ -165,9 +184,9 @@ class Retriever:
             )
             bm25_ids = [self.sentences[int(d)].id for d, sc in zip(docs[0], scores[0], strict=True) if sc > 0]
         t3 = time.perf_counter()
-        dense_ids = [h.sentence.id for h in dense if h.sentence.id in self._pos]
+        dense_ids = [sid for sid, _ in dense]
         fused = rrf([dense_ids, bm25_ids])
-        sims = {h.sentence.id: h.similarity for h in dense}
+        sims = dict(dense)
         d_rank = {sid: r for r, sid in enumerate(dense_ids, 1)}
         b_rank = {sid: r for r, sid in enumerate(bm25_ids, 1)}
         hits = []
@@ -186,4 +205,7 @@ class Retriever:
             fuse_ms=(t4 - t3) * 1e3,
             retrieve_ms=(t4 - t0) * 1e3,
         )
+        if self._refresh_ms is not None:
+            t["refresh_ms"] = self._refresh_ms
+            self._refresh_ms = None
         return Retrieval(hits, groups, t)

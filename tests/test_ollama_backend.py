@@ -83,14 +83,14 @@ def retriever(seed_settings: Settings) -> Retriever:
 
 def real_ollama_host() -> str:
     """The real Ollama's address, or skip with the reason."""
-    host = urlparse(REAL_HOST if "://" in REAL_HOST else f"http://{REAL_HOST}").hostname or ""
+    url = REAL_HOST if "://" in REAL_HOST else f"http://{REAL_HOST}"
+    host = urlparse(url).hostname or ""
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
     if not loopback:
         pytest.skip(f"the test suite only connects to loopback; Ollama at {REAL_HOST} is not")
-    url = REAL_HOST if "://" in REAL_HOST else f"http://{REAL_HOST}"
     try:
         httpx.get(f"{url}/api/version", timeout=1.0).raise_for_status()
         tags = httpx.get(f"{url}/api/tags", timeout=5.0).json()
@@ -163,7 +163,7 @@ def marker_for(srv: OllamaTestServer, pipe: Pipeline, needle: str) -> int:
 @pytest.mark.slow
 def test_same_answer_as_the_embedded_backend(served: Pipeline, seed_settings: Settings) -> None:
     """Same GGUF, same chat template, same greedy decoding: the same model output and the same answer
-    (checked on all the seed questions while building this; one here keeps the suite fast)."""
+    (all twelve seed questions matched when this was written; one here keeps the suite fast)."""
     embedded = Pipeline(seed_settings, retriever=served.retriever)
     assert isinstance(embedded.llm, LlamaCppLLM) and isinstance(served.llm, OllamaLLM)
     question = "How far from Kunduz were the Taliban fighters?"
