@@ -6,11 +6,21 @@ article, id = file, metadata `version` (content hash) and `sentences`. A reader 
 its `version` is the one the manifest names, so an article whose indexing was interrupted is invisible
 (fully out) until its manifest record is written (fully in).
 
-The manifest collection's own metadata carries a `generation` token that every writer changes after each
-commit, so a reader learns whether the index changed from one small read instead of the whole manifest.
+Several processes share one on-disk store (a server reading, `qa index` writing), which Chroma's embedded
+mode does not support by itself: a reader that stays open while another process writes fails with
+"Error finding id" from then on, and even a reader rewrites the HNSW files when it opens. So access is
+coordinated with two lock files in the data dir:
 
-Reads of whole collections are paged: SQLite, under Chroma, refuses a single read of more than ~32k
-records ("too many SQL variables").
+- `index.lock`: one writer at a time; a second `qa index` fails at once with "The index is locked".
+- `index.rw`: the writer holds it exclusively for its whole run; a reader holds it shared for each read
+  and exclusively while it opens the store. While a writer runs, a reader that is already open answers
+  from the snapshot it read last (the manifest, the committed sentences and their vectors, searched by
+  exact cosine), so it never sees a half-written state and never touches the files; a reader that is
+  not open yet gets IndexLockedError ("try again when `qa index` finishes").
+
+Every writer bumps `index.gen` before it writes; a reader that sees a new generation reopens Chroma
+(a fresh client) before it reads again. Opening checks the files first (index/integrity.py), so a
+damaged store is an IndexCorruptError naming `qa index --rebuild`, never a crash on the first query.
 """
 
 from __future__ import annotations
@@ -18,26 +28,37 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from index.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
+from index.errors import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexMissingError,
+    QAError,
+)
+from index.integrity import REBUILD, check_store
 from index.sentences import Sentence
 from index.settings import Settings
 
 SENTENCES = "qa_sentences"
 FILES = "qa_files"
 SCHEMA = 1
-_REBUILD = "run `qa index --rebuild` to rebuild it"
-PAGE = 5000  # records per read: well under SQLite's limit on variables per statement
-WRITE_BATCH = 1000  # records per write: Chroma's cost per call is high, its cost per record low
-_DELETE_FILES = 50  # articles per "drop old versions" delete
-_LOAD_TRIES = 3
+_REBUILD = REBUILD
+OPEN_WAIT_S = 3.0  # a reader waits this long for another reader's open (under a second) to finish
+WRITER_WAIT_S = 60.0  # the writer waits this long for readers to finish their current read
+_WRITING = (
+    "`qa index` is writing the index right now; it can be read when that finishes. Try again in a moment."
+)
+T = TypeVar("T")
+# The generation of the store each cached Chroma client (one per path, inside chromadb) was opened at.
+_CLIENT_GEN: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,57 @@ class StoredHit:
 
     sentence: Sentence
     similarity: float
+
+
+# ---- locks and generations -----------------------------------------------------------------------------
+@contextmanager
+def _rw_lock(settings: Settings, mode: int, wait_s: float) -> Iterator[bool]:
+    """Hold `index.rw` in `mode` (fcntl.LOCK_SH or LOCK_EX) for the block; yields False (and holds
+    nothing) when it could not be had within `wait_s` seconds."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(settings.data_dir / "index.rw", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                held = True
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    held = False
+                    break
+                time.sleep(0.02)
+        yield held
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def generation(settings: Settings) -> str:
+    """The store's write generation: changes every time a writer takes the lock ("" before the first)."""
+    try:
+        return (settings.data_dir / "index.gen").read_text("ascii")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _bump_generation(settings: Settings) -> None:
+    path = settings.data_dir / "index.gen"
+    tmp = path.with_name(f"index.gen.{os.getpid()}")
+    tmp.write_text(f"{time.time_ns()}-{os.getpid()}", "ascii")
+    os.replace(tmp, path)  # atomic: a reader sees the old generation or the new one
+
+
+def _forget_client(path: str) -> None:
+    """Drop chromadb's cached client for `path`, so the next one reads the files afresh. Store objects
+    still holding the old one keep working on it until they notice the new generation themselves.
+    (`SharedSystemClient` caches one System per path; chromadb is pinned in pyproject.toml.)"""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
+    _CLIENT_GEN.pop(path, None)
 
 
 def _client(settings: Settings) -> Any:
@@ -71,34 +143,53 @@ def _client(settings: Settings) -> Any:
             ) from e
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
+    gen = generation(settings)
+    if _CLIENT_GEN.get(str(path), gen) != gen:
+        _forget_client(str(path))  # written by another process (or writer) since it was opened
     try:
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as e:
         raise IndexCorruptError(f"The index at {path} cannot be opened ({e}); {_REBUILD}.") from e
+    _CLIENT_GEN[str(path)] = gen
+    return client
 
 
-def _to_sentence(meta: Mapping[str, Any], doc: str) -> Sentence:
+def _to_sentence(meta: dict[str, Any], doc: str) -> Sentence:
     return Sentence(str(meta["file"]), int(meta["n"]), int(meta["start"]), int(meta["end"]), doc)
 
 
-def _record_id(sid: str, version: str) -> str:
-    return f"{sid}@{version[:16]}"
-
-
-def _split_record_id(record_id: str) -> tuple[str, str, str]:
-    """`<file>#<n>@<version16>` → (sid, file, version16)."""
-    sid, _, version16 = record_id.rpartition("@")
-    return sid, sid.rpartition("#")[0], version16
-
-
 class Store:
-    """Read and write access to the sentence index."""
+    """Read and write access to the sentence index.
+
+    `create=True` is the writer's store (opened inside `writer_lock`, creating the collections); any
+    other store is a reader, which coordinates with writers in other processes (see the module doc).
+    """
 
     def __init__(self, settings: Settings, embed_name: str, embed_dim: int, create: bool = False) -> None:
         self._settings = settings
         self.embed_name = embed_name
         self.embed_dim = embed_dim
-        self._client = _client(settings)
+        self._local = not settings.chroma_url
+        self._writer = create
+        self._gen = ""
+        self._manifest_seen: dict[str, str] | None = None
+        self._count_seen: int | None = None
+        self._snapshot: tuple[list[Sentence], np.ndarray] | None = None
+        if self._local and not create:
+            with _rw_lock(settings, fcntl.LOCK_EX, OPEN_WAIT_S) as held:
+                if not held:
+                    raise IndexLockedError(_WRITING)
+                self._open(create)
+        else:
+            self._open(create)
+
+    def _open(self, create: bool) -> None:
+        """Check the files, open Chroma and the two collections, check the stamp, and read a count from
+        each collection (which makes Chroma load its vector segments now, not on the first question)."""
+        if self._local:
+            self._gen = generation(self._settings)
+            check_store(self._settings.data_dir / "chroma")
+        self._client = _client(self._settings)
         try:
             names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
         except Exception as e:
@@ -108,7 +199,7 @@ class Store:
         try:
             self._sent = self._client.get_or_create_collection(
                 SENTENCES,
-                metadata={"embed_model": embed_name, "embed_dim": embed_dim, "schema": SCHEMA},
+                metadata={"embed_model": self.embed_name, "embed_dim": self.embed_dim, "schema": SCHEMA},
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
@@ -120,89 +211,83 @@ class Store:
                 f"The index cannot be opened ({type(e).__name__}: {e}); {_REBUILD}."
             ) from e
         meta = self._sent.metadata or {}
-        if meta.get("embed_model") != embed_name or int(meta.get("embed_dim", -1)) != embed_dim:
+        if meta.get("embed_model") != self.embed_name or int(meta.get("embed_dim", -1)) != self.embed_dim:
             raise IndexMismatchError(
                 f"The index was built with embedding model {meta.get('embed_model')} "
-                f"(dimension {meta.get('embed_dim')}), but {embed_name} (dimension {embed_dim}) is "
-                f"configured; {_REBUILD}, or set QA_EMBED back."
+                f"(dimension {meta.get('embed_dim')}), but {self.embed_name} (dimension {self.embed_dim}) "
+                f"is configured; {_REBUILD}, or set QA_EMBED back."
             )
-        if create and "generation" not in (self._files.metadata or {}):
-            self._bump()  # a writer opening an index from before generation tokens: give it one
+        self._chroma(lambda: self._files.count())
+        self._count_seen = self._chroma(lambda: int(self._sent.count()))
 
-    # ---- paging ---------------------------------------------------------------------------------------
+    # ---- coordination -----------------------------------------------------------------------------------
     @staticmethod
-    def _pages(collection: Any, include: list[str]) -> Iterator[dict[str, Any]]:
-        """A whole collection, PAGE records at a time (one read of it all fails past ~32k records)."""
-        offset = 0
-        while True:
-            got = collection.get(include=include, limit=PAGE, offset=offset)
-            yield got
-            if len(got["ids"]) < PAGE:
-                return
-            offset += PAGE
+    def _chroma(call: Callable[[], T]) -> T:
+        """Run one Chroma call; what it raises (a damaged file found late) becomes IndexCorruptError."""
+        try:
+            return call()
+        except QAError:
+            raise
+        except Exception as e:
+            raise IndexCorruptError(
+                f"The index cannot be read ({type(e).__name__}: {str(e)[:200]}); {_REBUILD}."
+            ) from e
+
+    @contextmanager
+    def _reading(self) -> Iterator[bool]:
+        """True: Chroma may be read now (current generation, shared lock held for the block). False: a
+        writer holds the store, answer from the snapshot."""
+        if self._writer or not self._local:
+            yield True
+            return
+        if generation(self._settings) != self._gen:
+            # Another process wrote since this store was opened: reopen, unless it is still writing.
+            with _rw_lock(self._settings, fcntl.LOCK_EX, 0) as held:
+                if held:
+                    self._open(create=False)
+        with _rw_lock(self._settings, fcntl.LOCK_SH, 0) as held:
+            yield held and generation(self._settings) == self._gen
+
+    def _read_manifest(self) -> dict[str, str]:
+        got = self._chroma(lambda: self._files.get(include=["metadatas"]))
+        self._manifest_seen = {
+            i: str(m["version"]) for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
+        }
+        return dict(self._manifest_seen)
+
+    def _seen(self, value: T | None) -> T:
+        """What was read last, while a writer holds the store; IndexLockedError if nothing was."""
+        if value is None:
+            raise IndexLockedError(_WRITING)
+        return value
 
     # ---- manifest -------------------------------------------------------------------------------------
-    def _manifest_records(self) -> dict[str, tuple[str, int]]:
-        """file → (version, number of sentences), as committed."""
-        out: dict[str, tuple[str, int]] = {}
-        try:
-            for got in self._pages(self._files, ["metadatas"]):
-                for i, m in zip(got["ids"], got["metadatas"] or [], strict=False):
-                    out[i] = (str(m["version"]), int(m.get("sentences", -1)))
-        except Exception as e:
-            raise IndexCorruptError(f"The index manifest cannot be read ({e}); {_REBUILD}.") from e
-        return out
-
     def manifest(self) -> dict[str, str]:
         """Committed articles: file → version (content hash)."""
-        return {f: v for f, (v, _) in self._manifest_records().items()}
-
-    def generation(self) -> str | None:
-        """A token that changes whenever a writer commits or removes an article; None for an index written
-        before tokens existed (then only comparing manifests tells). One small read, even on a server."""
-        try:
-            meta = self._client.get_collection(FILES, embedding_function=None).metadata or {}
-        except Exception as e:
-            raise IndexCorruptError(f"The index manifest cannot be read ({e}); {_REBUILD}.") from e
-        token = meta.get("generation")
-        return str(token) if token is not None else None
-
-    def _bump(self) -> None:
-        """Tell readers the committed set changed: called after every commit, never before it."""
-        self._files.modify(metadata={"schema": SCHEMA, "generation": uuid.uuid4().hex})
+        with self._reading() as live:
+            if live:
+                return self._read_manifest()
+        return dict(self._seen(self._manifest_seen))
 
     def count(self) -> int:
         """Number of sentence records (including any not yet committed)."""
-        return int(self._sent.count())
+        with self._reading() as live:
+            if live:
+                self._count_seen = self._chroma(lambda: int(self._sent.count()))
+        return self._seen(self._count_seen)
 
     # ---- writes ---------------------------------------------------------------------------------------
     def put_article(
         self, file: str, version: str, sentences: Sequence[Sentence], vectors: np.ndarray
     ) -> None:
         """Write one article's sentences, then commit it in the manifest, then drop its old version."""
-        self.put_articles([(file, version, sentences, vectors)])
-
-    def put_articles(self, articles: Sequence[tuple[str, str, Sequence[Sentence], np.ndarray]]) -> None:
-        """Write several articles (file, version, sentences, vectors) with few store calls: all their
-        sentences, then one manifest commit, then their old versions are dropped.
-
-        Each article keeps put_article's guarantee: its sentences are invisible until its manifest record
-        is written, so a crash leaves every article fully in or fully out. Chroma pays ~50 ms per write
-        call but well under 1 ms per record, so bulk loads should pass many small articles at once.
-        """
-        if not articles:
-            return
-        ids: list[str] = []
-        docs: list[str] = []
-        metas: list[dict[str, str | int]] = []
-        vecs: list[np.ndarray] = []
-        for file, version, sentences, vectors in articles:
-            if len(sentences) != len(vectors):
-                raise ValueError(f"{file}: {len(sentences)} sentences but {len(vectors)} vectors")
-            for s in sentences:
-                ids.append(_record_id(s.id, version))
-                docs.append(s.text)
-                metas.append(
+        for b in range(0, len(sentences), 1000):
+            chunk = sentences[b : b + 1000]
+            self._sent.upsert(
+                ids=[f"{s.id}@{version[:16]}" for s in chunk],
+                embeddings=vectors[b : b + 1000].tolist(),
+                documents=[s.text for s in chunk],
+                metadatas=[
                     {
                         "sid": s.id,
                         "file": s.file,
@@ -211,47 +296,28 @@ class Store:
                         "end": s.end,
                         "version": version,
                     }
-                )
-            if len(sentences):
-                vecs.append(np.asarray(vectors, dtype=np.float32))
-        matrix = np.concatenate(vecs) if vecs else np.zeros((0, self.embed_dim), np.float32)
-        for b in range(0, len(ids), WRITE_BATCH):
-            self._sent.upsert(
-                ids=ids[b : b + WRITE_BATCH],
-                embeddings=matrix[b : b + WRITE_BATCH],
-                documents=docs[b : b + WRITE_BATCH],
-                metadatas=metas[b : b + WRITE_BATCH],
+                    for s in chunk
+                ],
             )
-        for b in range(0, len(articles), WRITE_BATCH):
-            chunk = articles[b : b + WRITE_BATCH]
-            self._files.upsert(
-                ids=[a[0] for a in chunk],
-                embeddings=[[1.0]] * len(chunk),
-                metadatas=[{"version": a[1], "sentences": len(a[2])} for a in chunk],
-            )
-        self._bump()
-        for b in range(0, len(articles), _DELETE_FILES):
-            old = [
-                {"$and": [{"file": a[0]}, {"version": {"$ne": a[1]}}]}
-                for a in articles[b : b + _DELETE_FILES]
-            ]
-            self._sent.delete(where=old[0] if len(old) == 1 else {"$or": old})
+        self._files.upsert(
+            ids=[file], embeddings=[[1.0]], metadatas=[{"version": version, "sentences": len(sentences)}]
+        )
+        self._sent.delete(where={"$and": [{"file": file}, {"version": {"$ne": version}}]})
 
     def remove_article(self, file: str) -> None:
         """Uncommit an article (it disappears for readers at once), then delete its sentences."""
         self._files.delete(ids=[file])
-        self._bump()
         self._sent.delete(where={"file": file})
 
     def sweep(self) -> int:
         """Delete sentence records that no manifest entry commits (left by an interrupted run)."""
-        committed = self.manifest()
-        stale: list[str] = []
-        for got in self._pages(self._sent, []):  # the id carries the file and the version's prefix
-            for i in got["ids"]:
-                _, file, version16 = _split_record_id(i)
-                if committed.get(file, "")[:16] != version16 or not version16:
-                    stale.append(i)
+        committed = self._read_manifest()
+        got = self._sent.get(include=["metadatas"])
+        stale = [
+            i
+            for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
+            if committed.get(str(m["file"])) != m["version"]
+        ]
         for b in range(0, len(stale), 5000):
             self._sent.delete(ids=stale[b : b + 5000])
         return len(stale)
@@ -259,99 +325,89 @@ class Store:
     # ---- reads ----------------------------------------------------------------------------------------
     def all_sentences(self) -> tuple[list[Sentence], np.ndarray]:
         """Every committed evidence sentence in file then sentence order, with its vectors (rows align)."""
-        _, sentences, vectors = self.load_committed()
-        return sentences, vectors
+        with self._reading() as live:
+            if live:
+                committed = self._read_manifest()
+                got = self._chroma(lambda: self._sent.get(include=["metadatas", "documents", "embeddings"]))
+                rows = [
+                    (_to_sentence(m, d), v)
+                    for m, d, v in zip(
+                        got["metadatas"] or [],
+                        got["documents"] or [],
+                        got["embeddings"] if got["embeddings"] is not None else [],
+                        strict=False,
+                    )
+                    if committed.get(str(m["file"])) == m["version"]
+                ]
+                rows.sort(key=lambda r: (r[0].file, r[0].n))
+                vecs = np.asarray([r[1] for r in rows], dtype=np.float32).reshape(len(rows), self.embed_dim)
+                self._snapshot = ([r[0] for r in rows], vecs)
+        sentences, vectors = self._seen(self._snapshot)
+        return list(sentences), vectors
 
-    def load_committed(self) -> tuple[dict[str, str], list[Sentence], np.ndarray]:
-        """The manifest and, consistent with it, every committed sentence and its vector.
+    def query(self, vector: np.ndarray, k: int) -> list[StoredHit]:
+        """Top-k committed sentences by cosine similarity."""
+        with self._reading() as live:
+            if live:
+                committed = self._read_manifest()
+                n = min(k, self._chroma(lambda: int(self._sent.count())))
+                if n == 0:
+                    return []
+                got = self._chroma(
+                    lambda: self._sent.query(
+                        query_embeddings=[vector.tolist()],
+                        n_results=n,
+                        include=["metadatas", "documents", "distances"],
+                    )
+                )
+                hits = []
+                for m, d, dist in zip(
+                    got["metadatas"][0], got["documents"][0], got["distances"][0], strict=False
+                ):
+                    if committed.get(str(m["file"])) == m["version"]:
+                        hits.append(StoredHit(_to_sentence(m, d), 1.0 - float(dist)))
+                return hits
+        return self._snapshot_query(vector, k)
 
-        Read in pages; if a writer changed the index meanwhile (an article's sentence count disagrees with
-        its manifest record), read again.
-        """
-        for _ in range(_LOAD_TRIES):
-            records = self._manifest_records()
-            committed = {f: v for f, (v, _) in records.items()}
-            sentences, vectors = self._read_committed(committed)
-            have: dict[str, int] = {}
-            for s in sentences:
-                have[s.file] = have.get(s.file, 0) + 1
-            if all(n < 0 or have.get(f, 0) == n for f, (_, n) in records.items()):
-                break
-        return committed, sentences, vectors
-
-    def _read_committed(self, committed: Mapping[str, str]) -> tuple[list[Sentence], np.ndarray]:
-        seen: set[str] = set()
-        rows: list[tuple[Sentence, Any]] = []
-        for got in self._pages(self._sent, ["metadatas", "documents", "embeddings"]):
-            embeddings = got["embeddings"] if got["embeddings"] is not None else []
-            for i, m, d, v in zip(
-                got["ids"], got["metadatas"] or [], got["documents"] or [], embeddings, strict=False
-            ):
-                if committed.get(str(m["file"])) == m["version"] and i not in seen:
-                    seen.add(i)
-                    rows.append((_to_sentence(m, d), v))
-        rows.sort(key=lambda r: (r[0].file, r[0].n))
-        vecs = np.asarray([r[1] for r in rows], dtype=np.float32).reshape(len(rows), self.embed_dim)
-        return [r[0] for r in rows], vecs
-
-    def query(
-        self, vector: np.ndarray, k: int, committed: Mapping[str, str] | None = None
-    ) -> list[StoredHit]:
-        """Top-k committed sentences by cosine similarity (fewer if uncommitted records rank among them).
-
-        `committed` is a manifest the caller already holds (file → version); without it, one is read.
-        """
-        committed = self.manifest() if committed is None else committed
-        got = self._sent.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=k,
-            include=["metadatas", "documents", "distances"],
-        )
-        hits = []
-        for m, d, dist in zip(got["metadatas"][0], got["documents"][0], got["distances"][0], strict=False):
-            if committed.get(str(m["file"])) == m["version"]:
-                hits.append(StoredHit(_to_sentence(m, d), 1.0 - float(dist)))
-        return hits
-
-    def query_ids(self, vector: np.ndarray, k: int, committed: Mapping[str, str]) -> list[tuple[str, float]]:
-        """Top-k committed sentence ids with their cosine similarity, best first.
-
-        For a caller that holds the sentences already (the Retriever): the ids and distances come back
-        without metadata or text, which is most of what a Chroma query costs.
-        """
-        got = self._sent.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k, include=["distances"]
-        )
-        out = []
-        for record_id, dist in zip(got["ids"][0], got["distances"][0], strict=False):
-            sid, file, version16 = _split_record_id(record_id)
-            if version16 and committed.get(file, "")[:16] == version16:
-                out.append((sid, 1.0 - float(dist)))
-        return out
+    def _snapshot_query(self, vector: np.ndarray, k: int) -> list[StoredHit]:
+        """Exact cosine search over the last snapshot (vectors are unit length), while a writer runs."""
+        sentences, vectors = self._seen(self._snapshot)
+        if not sentences:
+            return []
+        sims = vectors @ np.asarray(vector, dtype=np.float32)
+        top = np.argsort(-sims, kind="stable")[:k]
+        return [StoredHit(sentences[i], float(sims[i])) for i in top]
 
 
 def wipe(settings: Settings) -> None:
-    """Delete the whole index (used by `--rebuild`). Works even when the files on disk are garbled."""
-    try:
+    """Delete the whole index (used by `--rebuild`, inside `writer_lock`). Works even when the files on
+    disk are damaged: then they are removed without letting Chroma read them."""
+    if settings.chroma_url:
         client = _client(settings)
         names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
         for name in (SENTENCES, FILES):
             if name in names:
                 client.delete_collection(name)
         return
-    except Exception:
-        if settings.chroma_url:
-            raise
-    # The store cannot even be opened: remove its files and forget the client chromadb cached for them.
-    from chromadb.api.client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
-    shutil.rmtree(settings.data_dir / "chroma", ignore_errors=True)
+    path = settings.data_dir / "chroma"
+    try:
+        check_store(path)
+        client = _client(settings)
+        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        for name in (SENTENCES, FILES):
+            if name in names:
+                client.delete_collection(name)
+        return
+    except Exception:  # noqa: BLE001 - damaged: remove the files below instead
+        pass
+    _forget_client(str(path))
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @contextmanager
 def writer_lock(settings: Settings) -> Iterator[None]:
-    """Hold the index's writer lock; a second writer gets IndexLockedError at once."""
+    """Hold the index's writer lock; a second writer gets IndexLockedError at once. Readers in other
+    processes are kept out of the files while it is held (they answer from their snapshot)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     path = settings.data_dir / "index.lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -365,6 +421,13 @@ def writer_lock(settings: Settings) -> Iterator[None]:
             ) from e
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
-        yield
+        with _rw_lock(settings, fcntl.LOCK_EX, WRITER_WAIT_S) as held:
+            if not held:
+                raise IndexLockedError(
+                    f"The index at {settings.data_dir} is being read and could not be locked for writing "
+                    f"within {WRITER_WAIT_S:g} s. Try again."
+                )
+            _bump_generation(settings)
+            yield
     finally:
         os.close(fd)

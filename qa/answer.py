@@ -194,7 +194,7 @@ class Pipeline:
             self.llm.n_ctx
             - self.settings.max_answer_tokens
             - self.llm.count_tokens(prompts.SYSTEM)
-            - self.llm.count_tokens(question)
+            - self.llm.count_tokens(prompts.USER.format(evidence="", question=question))
             - 48
         )
         used: list[Group] = []

@@ -122,7 +122,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         gguf = str(e)
     print(f"embedded:      {gguf}")
     try:
-        choice = choose_backend(s)
+        choice = choose_backend(s, probe)
         print(f"backend:       {choice.backend} ({choice.reason})")
     except QAError as e:
         print(f"backend:       QA_LLM={s.llm} cannot be used: {e}")

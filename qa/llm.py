@@ -195,13 +195,13 @@ def _client(host: str, timeout_s: float) -> Any:
 
 
 class OllamaLLM:
-    """An Ollama server's streaming /api/chat through the official `ollama` client.
+    """An Ollama server through llama-index's Ollama LLM (`llama-index-llms-ollama`).
 
     Every request states `num_ctx`, `num_predict`, `keep_alive` and greedy decoding, so nothing depends
-    on the server's defaults (Ollama's default window silently truncates long prompts). The client is the
-    one llama-index's Ollama LLM wraps, used directly because llama-index's `stream_chat` drops per-call
-    options (`num_predict` never reached the server). The seam is the same as the embedded model's, with
-    the same decoding settings, so both backends answer alike from the same GGUF.
+    on the server's defaults (Ollama's default window silently truncates long prompts). llama-index's
+    `stream_chat` ignores per-call options, so the options ride in the LLM's `additional_kwargs`, which it
+    sends as `options` on every /api/chat; the LLM object is built once per answer length. The decoding
+    settings are the embedded model's, so both backends answer alike from the same GGUF.
     """
 
     backend = "ollama"
@@ -214,6 +214,24 @@ class OllamaLLM:
         self.name = settings.ollama_model
         self.n_ctx = min(settings.ollama_num_ctx, self._model_context() or settings.ollama_num_ctx)
         self.stats: dict[str, float] = {}
+        self._llms: dict[int, Any] = {}
+
+    def _llm(self, max_tokens: int) -> Any:
+        """llama-index's Ollama LLM for answers of at most `max_tokens`, sharing our client."""
+        if max_tokens not in self._llms:
+            from llama_index.llms.ollama import Ollama
+
+            self._llms[max_tokens] = Ollama(
+                model=self.name,
+                base_url=self._host,
+                temperature=0.0,
+                context_window=self.n_ctx,
+                request_timeout=self._timeout_s,
+                keep_alive=self._keep_alive,
+                client=self._client,
+                additional_kwargs={"num_predict": max_tokens, "top_k": 1, "repeat_penalty": 1.1},
+            )
+        return self._llms[max_tokens]
 
     def _model_context(self) -> int | None:
         """The model's trained context length from /api/show: Ollama clamps `num_ctx` to it."""
@@ -232,36 +250,26 @@ class OllamaLLM:
         """Stream /api/chat. Raises BackendError when the server fails, the connection drops or hangs,
         the stream ends without its final `done` object, or the server reports that it truncated the
         prompt; a caller that has shown tokens must then treat the answer as failed."""
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        options = {
-            "num_ctx": self.n_ctx,
-            "num_predict": max_tokens,
-            "temperature": 0.0,
-            "top_k": 1,
-            "repeat_penalty": 1.1,  # as the embedded backend decodes
-        }
+        from llama_index.core.llms import ChatMessage
+
+        messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
         t0 = time.perf_counter()
         last: Any = None
         try:
-            for part in self._client.chat(
-                model=self.name,
-                messages=messages,
-                stream=True,
-                options=options,
-                keep_alive=self._keep_alive,
-            ):
-                last = part
-                if part.message.content:
-                    yield part.message.content
+            for part in self._llm(max_tokens).stream_chat(messages):
+                last = part.raw
+                if part.delta:
+                    yield part.delta
         except Exception as e:
             raise _ollama_error(e, self._host, self.name, self._timeout_s) from e
-        if last is None or not last.done:
+        last = dict(last or {}) if not isinstance(last, dict) else last
+        if not last.get("done"):
             raise BackendError(
                 f"The connection to Ollama at {self._host} ended before the answer was complete; "
                 "the partial answer was discarded. Ask again."
             )
-        prompt_tokens = int(last.prompt_eval_count or 0)
-        if prompt_tokens >= self.n_ctx or prompt_tokens + int(last.eval_count or 0) > self.n_ctx:
+        prompt_tokens = int(last.get("prompt_eval_count") or 0)
+        if prompt_tokens >= self.n_ctx or prompt_tokens + int(last.get("eval_count") or 0) > self.n_ctx:
             # Ollama keeps the head and the end of a prompt that does not fit, or shifts the window while
             # generating, and says nothing: the answer came from a prompt that lost instructions or
             # evidence. A backstop, not the guard (trimming is): the count may leave out cached tokens.
@@ -271,10 +279,10 @@ class OllamaLLM:
             )
         wall = (time.perf_counter() - t0) * 1e3
         self.stats = {
-            "prefill_ms": float(last.prompt_eval_duration or 0) / 1e6 or wall,
-            "decode_ms": float(last.eval_duration or 0) / 1e6,
+            "prefill_ms": float(last.get("prompt_eval_duration") or 0) / 1e6 or wall,
+            "decode_ms": float(last.get("eval_duration") or 0) / 1e6,
             "prompt_tokens": float(prompt_tokens),
-            "completion_tokens": float(last.eval_count or 0),
+            "completion_tokens": float(last.get("eval_count") or 0),
         }
 
 

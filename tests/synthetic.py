@@ -31,7 +31,23 @@ from index.sentences import Sentence
 
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}(?:-[A-Z][a-z]+)?\b")
 _NUMBER = re.compile(r"\b\d+(?:,\d{3})*\b")
-_SYLLABLES = "ka ra bad zan mir tol shi dar gul han nur pa sar ba mo ri lan qa de fa".split()
+_SYLLABLES = (
+    "ka",
+    "ra",
+    "bad",
+    "zan",
+    "mir",
+    "tol",
+    "shi",
+    "dar",
+    "gul",
+    "han",
+    "nur",
+    "pa",
+    "sar",
+    "ba",
+    "mo",
+)
 
 
 def _made_up_name(rng: random.Random) -> str:

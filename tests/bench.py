@@ -1,0 +1,673 @@
+"""`make bench` (`python -m tests.bench`): where the time goes, against the language model as the floor.
+
+Prints one report (Markdown, so BENCHMARKS.md can hold it verbatim): indexing, embedding throughput,
+retrieval per stage on the seeds and on a synthetic corpus of 100,000 records (tests/synthetic.py),
+end-to-end answers per stage with the prefix-cache effect, the plain LlamaIndex pipeline and raw Chroma for
+comparison, time from `qa serve` to the first answer, peak memory, and each target with PASS or MISS.
+Numbers, not assertions: nothing here fails a build. Everything it writes goes to a tmp dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+BIN = Path(sys.executable).parent
+
+
+# ---- report ------------------------------------------------------------------------------------------
+class Report:
+    """Collects Markdown lines; prints each as it comes (a long run shows progress) and keeps them."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.targets: list[tuple[str, str, str, bool | None]] = []
+
+    def __call__(self, line: str = "") -> None:
+        self.lines.append(line)
+        print(line, flush=True)
+
+    def table(self, head: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        self("| " + " | ".join(head) + " |")
+        self("|" + "|".join("---" for _ in head) + "|")
+        for r in rows:
+            self("| " + " | ".join(str(c) for c in r) + " |")
+        self()
+
+    def target(self, name: str, goal: str, measured: str, ok: bool | None) -> None:
+        self.targets.append((name, goal, measured, ok))
+
+
+def log(msg: str) -> None:
+    """Progress on stderr, kept out of the report."""
+    print(f"  … {msg}", file=sys.stderr, flush=True)
+
+
+def ms(x: float) -> str:
+    return f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
+def pct(values: Sequence[float], p: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), p)) if values else float("nan")
+
+
+@dataclass
+class Stages:
+    """Per-stage samples in ms."""
+
+    samples: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, timings: dict[str, float]) -> None:
+        for k, v in timings.items():
+            self.samples.setdefault(k, []).append(v)
+
+    def row(self, label: str, keys: Sequence[str]) -> list[str]:
+        cells = [label]
+        for k in keys:
+            vals = self.samples.get(k, [])
+            cells.append(f"{ms(pct(vals, 50))} / {ms(pct(vals, 95))}" if vals else "–")
+        return cells
+
+
+def env_for_children(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(
+        QA_DATA_DIR=str(data_dir),
+        QA_CORPUS_DIR=str(SEEDS),
+        QA_LLM="llamacpp",
+        QA_OLLAMA_HOST="http://127.0.0.1:9",
+        ANONYMIZED_TELEMETRY="False",
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+    )
+    return env
+
+
+def seed_questions() -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The fixed evaluation questions (qa/eval/pairs.yaml) with their gold (file, substring) evidence."""
+    import yaml
+
+    from qa.eval.pairs import default_pairs_path, parse_pairs
+
+    path = default_pairs_path()
+    pairs = parse_pairs(yaml.safe_load(path.read_text("utf-8")), path)
+    return [(p.question, tuple((e.file, e.contains) for e in p.evidence)) for p in pairs]
+
+
+# ---- indexing ----------------------------------------------------------------------------------------
+def bench_indexing(rep: Report, cli_data: Path) -> dict[str, float]:
+    """Cold and warm `qa index` of the seeds as fresh processes (imports and model load included)."""
+    out: dict[str, float] = {}
+    for label in ("cold", "warm"):
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            [str(BIN / "qa"), "index"], env=env_for_children(cli_data), capture_output=True, text=True
+        )
+        wall = time.perf_counter() - t0
+        if done.returncode != 0:
+            raise RuntimeError(f"qa index failed: {done.stderr.strip()}")
+        reported = float(done.stdout.strip().rsplit(" in ", 1)[1].rstrip("s"))
+        out[f"{label}_wall"], out[f"{label}_reported"] = wall, reported
+        log(f"qa index ({label}): {done.stdout.strip()}")
+    return out
+
+
+# ---- retrieval ---------------------------------------------------------------------------------------
+def bench_retrieval(
+    retriever: Any, questions: Sequence[str], reps: int, refresh: bool = True
+) -> tuple[Stages, list[float], list[float]]:
+    """Per-stage retrieval timings, and raw Chroma query timings for the same query vectors (top-n with
+    documents and metadata, as a plain Chroma user asks; and ids only, as the Retriever asks)."""
+    n = retriever.settings.candidates
+    for q in questions[:3]:  # warm caches and the query path
+        retriever.retrieve(q)
+    stages = Stages()
+    raw_full: list[float] = []
+    raw_ids: list[float] = []
+    coll = retriever.store._sent
+    for _ in range(reps):
+        for q in questions:
+            if refresh:
+                retriever.refresh()
+            stages.add(retriever.retrieve(q).timings)
+            qvec = retriever.embedder.embed([q])[0]
+            t0 = time.perf_counter()
+            coll.query(query_embeddings=[qvec], n_results=n, include=["metadatas", "documents", "distances"])
+            t1 = time.perf_counter()
+            coll.query(query_embeddings=[qvec], n_results=n, include=["distances"])
+            t2 = time.perf_counter()
+            raw_full.append((t1 - t0) * 1e3)
+            raw_ids.append((t2 - t1) * 1e3)
+    return stages, raw_full, raw_ids
+
+
+def recall(
+    retriever: Any, gold: Sequence[tuple[str, tuple[tuple[str, str], ...]]], k: int
+) -> tuple[int, int]:
+    """Answerable questions whose gold evidence sentence is among the first k fused hits."""
+    found = total = 0
+    for q, ev in gold:
+        if not ev:
+            continue
+        total += 1
+        hits = retriever.retrieve(q).hits[:k]
+        found += any(h.sentence.file == f and c in h.sentence.text for h in hits for f, c in ev)
+    return found, total
+
+
+# ---- synthetic corpus --------------------------------------------------------------------------------
+def build_synthetic(
+    rep: Report, settings: Any, folder: Path, bases: list[str], base_vecs: np.ndarray, records: int
+) -> dict[str, float]:
+    """Seeds indexed for real, then `records` synthetic records inserted straight into the store."""
+    from index.build import index_corpus
+    from index.embed import make_embedder
+    from index.store import Store
+    from tests import synthetic
+
+    folder.mkdir(parents=True)
+    for p in SEEDS.glob("*.txt"):
+        shutil.copy(p, folder / p.name)
+    index_corpus(settings, corpus_dir=folder)
+    emb = make_embedder(settings)
+    store = Store(settings, emb.name, emb.dim)
+    t0 = time.perf_counter()
+    n_articles, n_records = synthetic.write_corpus(
+        folder, synthetic.articles(bases, base_vecs, records), store.put_articles
+    )
+    insert_s = time.perf_counter() - t0
+    log(f"synthetic: {n_records} records in {n_articles} articles inserted in {insert_s:.0f}s")
+    t0 = time.perf_counter()
+    warm = index_corpus(settings, corpus_dir=folder)
+    warm_s = time.perf_counter() - t0
+    assert warm.sentences_embedded == 0 and not warm.added and not warm.updated, warm.summary()
+    return {
+        "articles": n_articles,
+        "records": n_records,
+        "insert_s": insert_s,
+        "warm_reindex_s": warm_s,
+        "unchanged": len(warm.unchanged),
+    }
+
+
+# ---- answers -----------------------------------------------------------------------------------------
+class RecordingLLM:
+    """Passes everything to the real LLM and keeps the last prompt, to count its tokens."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.last: tuple[str, str] = ("", "")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
+        self.last = (system, user)
+        return self.inner.stream(system, user, max_tokens)
+
+
+def overhead(timings: dict[str, float]) -> float:
+    """Everything but the model's prefill and decode, in ms."""
+    return timings["total_ms"] - timings.get("prefill_ms", 0.0) - timings.get("decode_ms", 0.0)
+
+
+def serve_first_answer(cli_data: Path, question: str, limit_s: float = 180.0) -> dict[str, Any]:
+    """Start `qa serve` on a free port and POST /api/ask until it answers; SIGTERM it afterwards."""
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(BIN / "qa"), "serve", "--port", str(port)],
+        env=env_for_children(cli_data),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    out: dict[str, Any] = {}
+    try:
+        while time.perf_counter() - t0 < limit_s:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"qa serve exited with {proc.returncode}: {err[-500:]}")
+            try:
+                r = httpx.post(f"{url}/api/ask", json={"question": question}, timeout=limit_s)
+            except httpx.TransportError:
+                time.sleep(0.05)
+                continue
+            out.setdefault("listening_s", time.perf_counter() - t0)
+            if r.status_code == 200:
+                out["first_answer_s"] = time.perf_counter() - t0
+                out["answer"] = r.json()
+                break
+            out["last_status"] = r.status_code
+            time.sleep(0.1)
+        health = httpx.get(f"{url}/api/health", timeout=10)
+        out["health"] = health.status_code
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return out
+
+
+# ---- main --------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    """Run every measurement and print the report."""
+    ap = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=100_000, help="synthetic records (default 100000)")
+    ap.add_argument("--bases", type=int, default=3000, help="distinct embedded base sentences")
+    ap.add_argument("--reps", type=int, default=3, help="passes over the questions for retrieval")
+    ap.add_argument("--answers", type=int, default=12, help="questions answered end to end")
+    ap.add_argument(
+        "--baseline-answers", type=int, default=3, help="questions the LlamaIndex baseline answers"
+    )
+    ap.add_argument("--out", type=Path, help="also write the report to this file")
+    args = ap.parse_args(argv)
+    for k, v in env_for_children(Path()).items():
+        if not k.startswith("QA_"):
+            os.environ.setdefault(k, v)
+
+    t_start = time.perf_counter()
+    load0 = os.getloadavg()
+    rep = Report()
+    tmp = Path(tempfile.mkdtemp(prefix="qa-bench-"))
+    try:
+        run(rep, tmp, args)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    total_s = time.perf_counter() - t_start
+    load1 = os.getloadavg()
+    rep.target("`make bench` wall time", "≤ 15 min", f"{total_s / 60:.1f} min", total_s <= 900)
+
+    rep("## Targets")
+    rep()
+    rep.table(
+        ["target", "goal", "measured", ""],
+        [(n, g, m, "–" if ok is None else ("PASS" if ok else "MISS")) for n, g, m, ok in rep.targets],
+    )
+    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rep(
+        f"Peak memory (ru_maxrss): this process {self_mb:.0f} MB (seeds + {args.records:,} synthetic records "
+        f"+ model + LlamaIndex baseline); largest child (`qa index` / `qa serve`) {child_mb:.0f} MB."
+    )
+    rep(
+        f"Load average at start {load0[0]:.1f} / {load0[1]:.1f} / {load0[2]:.1f}, at end "
+        f"{load1[0]:.1f} / {load1[1]:.1f} / {load1[2]:.1f} (on {os.cpu_count()} cores)."
+    )
+    if args.out:
+        args.out.write_text("\n".join(rep.lines) + "\n", "utf-8")
+    return 0
+
+
+def run(rep: Report, tmp: Path, args: argparse.Namespace) -> None:
+    """The measurements, in an order that keeps the model's prefix cache meaningful."""
+    import chromadb
+    import onnxruntime
+
+    from index.embed import make_embedder
+    from index.settings import Settings
+
+    rep("# Benchmark")
+    rep()
+    rep(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, chromadb {chromadb.__version__}, "
+        f"onnxruntime {onnxruntime.__version__}, "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}. Times in ms as p50 / p95 "
+        "unless marked."
+    )
+    rep()
+
+    # -- indexing (fresh processes) --
+    cli_data = tmp / "cli-data"
+    log("indexing the seeds with `qa index` (cold, then warm)")
+    idx = bench_indexing(rep, cli_data)
+
+    seed_data = tmp / "seed-data"
+    settings = Settings(data_dir=seed_data, corpus_dir=SEEDS, llm="llamacpp")
+    from index.build import index_corpus
+
+    index_corpus(settings)
+    t0 = time.perf_counter()
+    warm = index_corpus(settings)
+    warm_inproc = time.perf_counter() - t0
+    assert warm.sentences_embedded == 0
+
+    # -- embedding throughput on the synthetic corpus's base sentences --
+    from index.build import evidence_sentences
+    from tests import synthetic
+
+    seed_texts = [
+        s.text for p in sorted(SEEDS.glob("*.txt")) for s in evidence_sentences(p.name, p.read_text())[0]
+    ]
+    bases = synthetic.base_sentences(seed_texts, args.bases)
+    emb = make_embedder(settings)
+    emb.embed(bases[:32])
+    log(f"embedding {len(bases)} distinct base sentences")
+    t0 = time.perf_counter()
+    base_vecs = emb.embed(bases)
+    embed_s = time.perf_counter() - t0
+    per_s = len(bases) / embed_s
+    avg_chars = sum(map(len, bases)) / len(bases)
+
+    rep("## Indexing and embedding")
+    rep()
+    rep.table(
+        ["what", "time"],
+        [
+            (
+                "cold `qa index` of the seeds (fresh process: imports, model load, 112 sentences)",
+                f"{idx['cold_wall']:.1f} s wall ({idx['cold_reported']:.1f} s inside index_corpus)",
+            ),
+            (
+                "warm `qa index`, unchanged seeds (fresh process)",
+                f"{idx['warm_wall']:.1f} s wall ({idx['warm_reported']:.2f} s inside index_corpus)",
+            ),
+            (
+                "warm re-index, unchanged seeds, `index_corpus()` in a running process",
+                f"{warm_inproc * 1e3:.0f} ms",
+            ),
+            (
+                f"embedding throughput ({emb.name}, {len(bases)} distinct sentences, "
+                f"avg {avg_chars:.0f} chars)",
+                f"{per_s:.0f} sentences/s",
+            ),
+        ],
+    )
+    rep.target(
+        "warm re-index of an unchanged corpus", "≤ 1 s", f"{warm_inproc * 1e3:.0f} ms", warm_inproc <= 1.0
+    )
+    rep.target("embedding throughput", "≥ 300 sentences/s", f"{per_s:.0f} /s", per_s >= 300)
+
+    # -- retrieval on the seeds --
+    from qa.retrieve import Retriever
+
+    gold = seed_questions()
+    questions = [q for q, _ in gold]
+    keys = ["embed_ms", "dense_ms", "bm25_ms", "fuse_ms", "retrieve_ms", "refresh_ms"]
+    retriever = Retriever(settings, emb)
+    log(f"retrieval on the seeds: {len(questions)} questions × {args.reps}")
+    seed_stages, seed_raw, seed_raw_ids = bench_retrieval(retriever, questions, args.reps)
+    seed_recall = recall(retriever, gold, 5)
+
+    # -- retrieval on the synthetic corpus --
+    syn_settings = Settings(data_dir=tmp / "syn-data", corpus_dir=tmp / "syn-corpus", llm="llamacpp")
+    log(f"building the synthetic corpus: {args.records} records")
+    syn = build_synthetic(rep, syn_settings, tmp / "syn-corpus", bases, base_vecs, args.records)
+    t0 = time.perf_counter()
+    big = Retriever(syn_settings, emb)
+    big_load_s = time.perf_counter() - t0
+    log(f"retrieval at {len(big.sentences)} sentences (loaded in {big_load_s:.0f}s)")
+    big_stages, big_raw, big_raw_ids = bench_retrieval(big, questions, max(1, args.reps - 1))
+    big_recall = recall(big, gold, 5)
+    n_big = len(big.sentences)
+    del big
+
+    rep(f"## Retrieval ({len(questions)} questions from qa/eval/pairs.yaml; p50 / p95 ms)")
+    rep()
+    rep.table(
+        [
+            "corpus",
+            "query embedding",
+            "dense (Chroma)",
+            "BM25",
+            "fusion",
+            "**retrieval**",
+            "index-changed check",
+            "raw Chroma top-30 (docs+metadata)",
+            "raw Chroma top-30 (ids)",
+        ],
+        [
+            seed_stages.row(f"seeds ({len(retriever.sentences)} sentences)", keys)
+            + [
+                f"{ms(pct(seed_raw, 50))} / {ms(pct(seed_raw, 95))}",
+                f"{ms(pct(seed_raw_ids, 50))} / {ms(pct(seed_raw_ids, 95))}",
+            ],
+            big_stages.row(f"synthetic ({n_big:,} sentences, {syn['articles']:,} articles)", keys)
+            + [
+                f"{ms(pct(big_raw, 50))} / {ms(pct(big_raw, 95))}",
+                f"{ms(pct(big_raw_ids, 50))} / {ms(pct(big_raw_ids, 95))}",
+            ],
+        ],
+    )
+    rep(
+        f"Gold evidence sentence among the first 5 fused hits: seeds {seed_recall[0]}/{seed_recall[1]}, "
+        f"with the {args.records:,} synthetic records added {big_recall[0]}/{big_recall[1]}."
+    )
+    rep()
+    rep(
+        f"Synthetic corpus: {syn['records']:,} records in {syn['articles']:,} articles from "
+        f"{len(bases):,} embedded base sentences (tests/synthetic.py), inserted with "
+        f"`Store.put_articles` in {syn['insert_s']:.0f} s "
+        f"({syn['records'] / syn['insert_s']:.0f} records/s); Retriever load (read everything, build BM25) "
+        f"{big_load_s:.1f} s; warm re-index of all {syn['unchanged']:,} unchanged articles "
+        f"(`index_corpus`, 0 embedded) {syn['warm_reindex_s']:.1f} s."
+    )
+    rep()
+    seed_p50 = pct(seed_stages.samples["retrieve_ms"], 50)
+    big_p50 = pct(big_stages.samples["retrieve_ms"], 50)
+    rep.target("retrieval p50, seeds", "≤ 15 ms", f"{ms(seed_p50)} ms", seed_p50 <= 15)
+    rep.target(f"retrieval p50, {n_big:,} sentences", "≤ 60 ms", f"{ms(big_p50)} ms", big_p50 <= 60)
+
+    # -- answers end to end --
+    from qa.answer import Pipeline
+    from qa.llm import make_llm
+
+    llm, _ = make_llm(settings)
+    recording = RecordingLLM(llm)
+    pipeline = Pipeline(settings, llm=recording, retriever=retriever)  # type: ignore[arg-type]
+    answer_qs = [q for q, ev in gold if ev][: args.answers - 3] + [q for q, ev in gold if not ev][:3]
+    log(f"answering {len(answer_qs)} questions end to end")
+
+    for q0 in answer_qs:  # the first question that reaches the model (the gate may refuse one before)
+        first = pipeline.ask(q0)
+        if "prefill_ms" in first.timings:
+            break
+    system, user = recording.last
+    t_sys = llm.count_tokens(system)
+    t_all = t_sys + llm.count_tokens(user)
+    repeat = pipeline.ask(q0)
+    llm._llm.reset()  # forget the KV cache: the next prefill pays for the whole prompt again
+    cold_again = pipeline.ask(q0)
+
+    stages = Stages()
+    answered: list[tuple[str, dict[str, float]]] = []
+    for q in answer_qs:
+        a = pipeline.ask(q)
+        stages.add({**a.timings, "overhead_ms": overhead(a.timings)})
+        answered.append((q, a.timings))
+    # What the prefix saves on a different question: the same questions again, each after a cache reset.
+    cold_prefill: list[float] = []
+    warm_prefill: list[float] = []
+    for q, t in answered:
+        if "prefill_ms" not in t:
+            continue
+        llm._llm.reset()
+        cold_prefill.append(pipeline.ask(q).timings["prefill_ms"])
+        warm_prefill.append(t["prefill_ms"])
+    with_llm = [t for _, t in answered if "prefill_ms" in t]
+    missing = [
+        q
+        for q, t in answered
+        if not {"retrieve_ms", "prefill_ms", "decode_ms", "verify_ms", "total_ms"} <= set(t)
+    ]
+    total = sum(t["total_ms"] for _, t in answered)
+    over = sum(overhead(t) for _, t in answered)
+    over_llm = sum(overhead(t) for t in with_llm) / max(1e-9, sum(t["total_ms"] for t in with_llm))
+
+    rep(f"## Answers end to end (seeds, {llm.backend}:{llm.name}, {len(answer_qs)} questions; p50 / p95 ms)")
+    rep()
+    ekeys = ["retrieve_ms", "prompt_ms", "prefill_ms", "decode_ms", "verify_ms", "overhead_ms", "total_ms"]
+    rep.table(
+        [
+            "",
+            "retrieve",
+            "prompt build",
+            "LLM prefill",
+            "LLM decode",
+            "verify",
+            "overhead (all but LLM)",
+            "total",
+        ],
+        [stages.row("per answer", ekeys)],
+    )
+    rep(
+        "Overhead ratio (everything but prefill and decode, over the total): "
+        f"{100 * over / total:.1f} % over all {len(answered)} answers "
+        f"({len(answered) - len(with_llm)} refused before the model ran); "
+        f"{100 * over_llm:.1f} % over the {len(with_llm)} that ran the model."
+    )
+    rep()
+    rep(
+        f"Answers whose timings lack one of retrieve/prefill/decode/verify/total_ms: {len(missing)}"
+        + (f" (refused before the model ran: {'; '.join(missing)})" if missing else "")
+        + "."
+    )
+    rep()
+    rate = t_all / (first.timings["prefill_ms"] / 1e3)
+    rep("Prefix cache (llama.cpp reuses the KV cache of the longest shared prompt prefix):")
+    rep()
+    rep.table(
+        ["call", "prefill ms"],
+        [
+            (
+                f"first call, fresh model (≈{t_all} prompt tokens, {t_sys} of them the fixed instruction)",
+                ms(first.timings["prefill_ms"]),
+            ),
+            ("the same question repeated", ms(repeat.timings["prefill_ms"])),
+            ("the same question after a cache reset", ms(cold_again.timings["prefill_ms"])),
+            (
+                f"other questions, after the previous one (p50 of {len(warm_prefill)})",
+                ms(pct(warm_prefill, 50)),
+            ),
+            ("the same questions, each after a cache reset (p50)", ms(pct(cold_prefill, 50))),
+        ],
+    )
+    rep(f"Measured prefill rate on the first call ≈ {rate:.0f} tokens/s.")
+    rep()
+    share = (t_all - t_sys) / t_all
+    rep.target(
+        "overhead (all but prefill+decode) / total",
+        "≤ 5 %",
+        f"{100 * over / total:.1f} %",
+        over / total <= 0.05,
+    )
+    rep.target(
+        "repeated question pays no prefill for the fixed prefix",
+        f"repeat < first × {share:.2f} (the non-prefix share)",
+        f"{ms(repeat.timings['prefill_ms'])} vs {ms(first.timings['prefill_ms'])} ms",
+        repeat.timings["prefill_ms"] < first.timings["prefill_ms"] * share,
+    )
+
+    # -- the plain LlamaIndex pipeline (after ours: its own system prompt replaces our cached prefix) --
+    from llama_index.core.schema import QueryBundle
+
+    from index.corpus import load_corpus
+    from qa.eval.baseline import BaselinePipeline
+
+    log("LlamaIndex baseline")
+    t0 = time.perf_counter()
+    base = BaselinePipeline(settings, load_corpus(SEEDS)[0], llm=llm, embedder=emb)
+    base_build = time.perf_counter() - t0
+    base_ret: list[float] = []
+    for _ in range(args.reps):
+        for q in questions:
+            t0 = time.perf_counter()
+            base._engine.retrieve(QueryBundle(q))
+            base_ret.append((time.perf_counter() - t0) * 1e3)
+    base_qs = [q for q, t in answered if "prefill_ms" in t][: args.baseline_answers]
+    base_total = [base.ask(q).timings["total_ms"] for q in base_qs]
+    ours_total = [t["total_ms"] for q, t in answered if q in base_qs]
+    ours_ret = pct(seed_stages.samples["retrieve_ms"], 50)
+
+    rep("## Against raw Chroma and the plain LlamaIndex pipeline (seeds)")
+    rep()
+    rep.table(
+        ["", "ours", "comparison", "ours / comparison"],
+        [
+            (
+                "retrieval p50 vs raw Chroma top-30 query (docs+metadata)",
+                f"{ms(ours_ret)} ms",
+                f"{ms(pct(seed_raw, 50))} ms",
+                f"{ours_ret / pct(seed_raw, 50):.1f}×",
+            ),
+            (
+                "retrieval p50 vs LlamaIndex VectorStoreIndex retriever (top-2)",
+                f"{ms(ours_ret)} ms",
+                f"{ms(pct(base_ret, 50))} ms",
+                f"{ours_ret / pct(base_ret, 50):.2f}×",
+            ),
+            (
+                f"answer p50, same {len(base_qs)} questions, vs LlamaIndex CitationQueryEngine",
+                f"{pct(ours_total, 50) / 1e3:.1f} s",
+                f"{pct(base_total, 50) / 1e3:.1f} s",
+                f"{pct(ours_total, 50) / pct(base_total, 50):.2f}×",
+            ),
+        ],
+    )
+    rep(
+        f"LlamaIndex baseline built (chunk + embed the 5 articles) in {base_build:.1f} s "
+        "(qa/eval/baseline.py)."
+    )
+    rep()
+    del base
+
+    # -- qa serve to the first answer --
+    log("`qa serve` to the first answered POST /api/ask")
+    served = serve_first_answer(cli_data, answer_qs[1])
+    first_s = served.get("first_answer_s")
+    api_t = (served.get("answer") or {}).get("timings", {})
+    rep("## `qa serve` to the first answer")
+    rep()
+    rep.table(
+        ["", ""],
+        [
+            ("`qa serve` started → port answers HTTP", f"{served.get('listening_s', float('nan')):.1f} s"),
+            (
+                "`qa serve` started → first POST /api/ask answered",
+                f"{first_s:.1f} s" if first_s else "no answer",
+            ),
+            (
+                "that answer's own timings (total / retrieve / prefill / decode / verify ms)",
+                " / ".join(
+                    ms(api_t[k]) if k in api_t else "–"
+                    for k in ("total_ms", "retrieve_ms", "prefill_ms", "decode_ms", "verify_ms")
+                ),
+            ),
+        ],
+    )
+    rep.target(
+        "first answer after `qa serve` starts",
+        "≤ 10 s",
+        f"{first_s:.1f} s" if first_s else "none",
+        bool(first_s and first_s <= 10),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
