@@ -11,6 +11,8 @@ from index.errors import CorpusError
 
 log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# A line this long is not prose (a minified page, a table dump): indexed, but said so.
+LONG_LINE_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -65,5 +67,13 @@ def load_corpus(folder: Path) -> tuple[list[Article], list[Skipped]]:
             log.warning("skipping %s: %s", got.file, got.reason)
             skipped.append(got)
         else:
+            longest = max((len(line) for line in got.text.splitlines()), default=0)
+            if longest > LONG_LINE_CHARS:
+                log.warning(
+                    "%s has a line of %d characters: indexed, with sentences over the length limit cut at "
+                    "spaces; check that it is an article",
+                    got.file,
+                    longest,
+                )
             articles.append(got)
     return articles, skipped

@@ -6,6 +6,12 @@ article, id = file, metadata `version` (content hash) and `sentences`. A reader 
 its `version` is the one the manifest names, so an article whose indexing was interrupted is invisible
 (fully out) until its manifest record is written (fully in).
 
+The manifest collection's own metadata carries a `generation` token that every writer changes after each
+commit, so a reader learns whether the index changed from one small read instead of the whole manifest.
+
+Reads of whole collections are paged: SQLite, under Chroma, refuses a single read of more than ~32k
+records ("too many SQL variables").
+
 Several processes share one on-disk store (a server reading, `qa index` writing), which Chroma's embedded
 mode does not support by itself: a reader that stays open while another process writes fails with
 "Error finding id" from then on, and even a reader rewrites the HNSW files when it opens. So access is
@@ -14,22 +20,24 @@ coordinated with two lock files in the data dir:
 - `index.lock`: one writer at a time; a second `qa index` fails at once with "The index is locked".
 - `index.rw`: the writer holds it exclusively for its whole run; a reader holds it shared for each read
   and exclusively while it opens the store. While a writer runs, a reader that is already open answers
-  from the snapshot it read last (the manifest, the committed sentences and their vectors, searched by
-  exact cosine), so it never sees a half-written state and never touches the files; a reader that is
-  not open yet gets IndexLockedError ("try again when `qa index` finishes").
+  from what it read last (manifest, committed sentences and vectors, searched by exact cosine), so it
+  never sees a half-written state and never touches the files; a reader that is not open yet gets
+  IndexLockedError ("try again when `qa index` finishes").
 
-Every writer bumps `index.gen` before it writes; a reader that sees a new generation reopens Chroma
-(a fresh client) before it reads again. Opening checks the files first (index/integrity.py), so a
-damaged store is an IndexCorruptError naming `qa index --rebuild`, never a crash on the first query.
+Every writer also replaces `index.gen` before it writes; a reader that sees a new one reopens Chroma (a
+fresh client) before it reads again. Opening checks the files first (index/integrity.py), so a damaged
+store is an IndexCorruptError naming `qa index --rebuild`, never a crash on the first query.
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -51,13 +59,17 @@ SENTENCES = "qa_sentences"
 FILES = "qa_files"
 SCHEMA = 1
 _REBUILD = REBUILD
+PAGE = 5000  # records per read: well under SQLite's limit on variables per statement
+WRITE_BATCH = 1000  # records per write: Chroma's cost per call is high, its cost per record low
+_DELETE_FILES = 50  # articles per "drop old versions" delete
+_LOAD_TRIES = 3
 OPEN_WAIT_S = 3.0  # a reader waits this long for another reader's open (under a second) to finish
 WRITER_WAIT_S = 60.0  # the writer waits this long for readers to finish their current read
 _WRITING = (
     "`qa index` is writing the index right now; it can be read when that finishes. Try again in a moment."
 )
 T = TypeVar("T")
-# The generation of the store each cached Chroma client (one per path, inside chromadb) was opened at.
+# The disk generation each cached Chroma client (chromadb keeps one per path) was opened at.
 _CLIENT_GEN: dict[str, str] = {}
 
 
@@ -93,7 +105,7 @@ def _rw_lock(settings: Settings, mode: int, wait_s: float) -> Iterator[bool]:
         os.close(fd)  # releases the lock
 
 
-def generation(settings: Settings) -> str:
+def disk_generation(settings: Settings) -> str:
     """The store's write generation: changes every time a writer takes the lock ("" before the first)."""
     try:
         return (settings.data_dir / "index.gen").read_text("ascii")
@@ -101,7 +113,7 @@ def generation(settings: Settings) -> str:
         return ""
 
 
-def _bump_generation(settings: Settings) -> None:
+def _bump_disk_generation(settings: Settings) -> None:
     path = settings.data_dir / "index.gen"
     tmp = path.with_name(f"index.gen.{os.getpid()}")
     tmp.write_text(f"{time.time_ns()}-{os.getpid()}", "ascii")
@@ -143,9 +155,9 @@ def _client(settings: Settings) -> Any:
             ) from e
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    gen = generation(settings)
+    gen = disk_generation(settings)
     if _CLIENT_GEN.get(str(path), gen) != gen:
-        _forget_client(str(path))  # written by another process (or writer) since it was opened
+        _forget_client(str(path))  # another process wrote since chromadb's cached client read the files
     try:
         client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as e:
@@ -154,15 +166,25 @@ def _client(settings: Settings) -> Any:
     return client
 
 
-def _to_sentence(meta: dict[str, Any], doc: str) -> Sentence:
+def _to_sentence(meta: Mapping[str, Any], doc: str) -> Sentence:
     return Sentence(str(meta["file"]), int(meta["n"]), int(meta["start"]), int(meta["end"]), doc)
+
+
+def _record_id(sid: str, version: str) -> str:
+    return f"{sid}@{version[:16]}"
+
+
+def _split_record_id(record_id: str) -> tuple[str, str, str]:
+    """`<file>#<n>@<version16>` → (sid, file, version16)."""
+    sid, _, version16 = record_id.rpartition("@")
+    return sid, sid.rpartition("#")[0], version16
 
 
 class Store:
     """Read and write access to the sentence index.
 
-    `create=True` is the writer's store (opened inside `writer_lock`, creating the collections); any
-    other store is a reader, which coordinates with writers in other processes (see the module doc).
+    `create=True` is the writer's store (opened inside `writer_lock`; it creates the collections). Any
+    other store is a reader, which keeps out of the files while a writer runs (see the module doc).
     """
 
     def __init__(self, settings: Settings, embed_name: str, embed_dim: int, create: bool = False) -> None:
@@ -171,10 +193,12 @@ class Store:
         self.embed_dim = embed_dim
         self._local = not settings.chroma_url
         self._writer = create
-        self._gen = ""
-        self._manifest_seen: dict[str, str] | None = None
-        self._count_seen: int | None = None
-        self._snapshot: tuple[list[Sentence], np.ndarray] | None = None
+        self._disk_gen = ""
+        # What a reader read last, answered while a writer holds the store.
+        self._seen_manifest: dict[str, str] | None = None
+        self._seen_generation: str | None = None
+        self._seen_count: int | None = None
+        self._snapshot: tuple[dict[str, str], list[Sentence], np.ndarray] | None = None
         if self._local and not create:
             with _rw_lock(settings, fcntl.LOCK_EX, OPEN_WAIT_S) as held:
                 if not held:
@@ -184,10 +208,10 @@ class Store:
             self._open(create)
 
     def _open(self, create: bool) -> None:
-        """Check the files, open Chroma and the two collections, check the stamp, and read a count from
-        each collection (which makes Chroma load its vector segments now, not on the first question)."""
+        """Check the files, open Chroma and both collections, check the stamp, and count each collection
+        (which makes Chroma load its vector segments now, not on the first question)."""
         if self._local:
-            self._gen = generation(self._settings)
+            self._disk_gen = disk_generation(self._settings)
             check_store(self._settings.data_dir / "chroma")
         self._client = _client(self._settings)
         try:
@@ -217,13 +241,15 @@ class Store:
                 f"(dimension {meta.get('embed_dim')}), but {self.embed_name} (dimension {self.embed_dim}) "
                 f"is configured; {_REBUILD}, or set QA_EMBED back."
             )
-        self._chroma(lambda: self._files.count())
-        self._count_seen = self._chroma(lambda: int(self._sent.count()))
+        self._chroma(self._files.count)
+        self._seen_count = self._chroma(lambda: int(self._sent.count()))
+        if create and "generation" not in (self._files.metadata or {}):
+            self._bump()  # a writer opening an index from before generation tokens: give it one
 
-    # ---- coordination -----------------------------------------------------------------------------------
+    # ---- coordination with other processes ----------------------------------------------------------
     @staticmethod
     def _chroma(call: Callable[[], T]) -> T:
-        """Run one Chroma call; what it raises (a damaged file found late) becomes IndexCorruptError."""
+        """Run one Chroma call; what it raises (damage found late) becomes IndexCorruptError."""
         try:
             return call()
         except QAError:
@@ -235,59 +261,110 @@ class Store:
 
     @contextmanager
     def _reading(self) -> Iterator[bool]:
-        """True: Chroma may be read now (current generation, shared lock held for the block). False: a
-        writer holds the store, answer from the snapshot."""
+        """True: read Chroma now (its view is current; the shared lock is held for the block). False: a
+        writer holds the store; answer from what was read last."""
         if self._writer or not self._local:
             yield True
             return
-        if generation(self._settings) != self._gen:
+        if disk_generation(self._settings) != self._disk_gen:
             # Another process wrote since this store was opened: reopen, unless it is still writing.
             with _rw_lock(self._settings, fcntl.LOCK_EX, 0) as held:
                 if held:
                     self._open(create=False)
         with _rw_lock(self._settings, fcntl.LOCK_SH, 0) as held:
-            yield held and generation(self._settings) == self._gen
+            yield held and disk_generation(self._settings) == self._disk_gen
 
-    def _read_manifest(self) -> dict[str, str]:
-        got = self._chroma(lambda: self._files.get(include=["metadatas"]))
-        self._manifest_seen = {
-            i: str(m["version"]) for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
-        }
-        return dict(self._manifest_seen)
-
-    def _seen(self, value: T | None) -> T:
+    @staticmethod
+    def _seen(value: T | None) -> T:
         """What was read last, while a writer holds the store; IndexLockedError if nothing was."""
         if value is None:
             raise IndexLockedError(_WRITING)
         return value
 
+    # ---- paging ---------------------------------------------------------------------------------------
+    @staticmethod
+    def _pages(collection: Any, include: list[str]) -> Iterator[dict[str, Any]]:
+        """A whole collection, PAGE records at a time (one read of it all fails past ~32k records)."""
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=PAGE, offset=offset)
+            yield got
+            if len(got["ids"]) < PAGE:
+                return
+            offset += PAGE
+
     # ---- manifest -------------------------------------------------------------------------------------
+    def _manifest_records(self) -> dict[str, tuple[str, int]]:
+        """file → (version, number of sentences), as committed."""
+        out: dict[str, tuple[str, int]] = {}
+        try:
+            for got in self._pages(self._files, ["metadatas"]):
+                for i, m in zip(got["ids"], got["metadatas"] or [], strict=False):
+                    out[i] = (str(m["version"]), int(m.get("sentences", -1)))
+        except Exception as e:
+            raise IndexCorruptError(f"The index manifest cannot be read ({e}); {_REBUILD}.") from e
+        return out
+
     def manifest(self) -> dict[str, str]:
         """Committed articles: file → version (content hash)."""
         with self._reading() as live:
             if live:
-                return self._read_manifest()
-        return dict(self._seen(self._manifest_seen))
+                self._seen_manifest = {f: v for f, (v, _) in self._manifest_records().items()}
+        return dict(self._seen(self._seen_manifest))
+
+    def generation(self) -> str | None:
+        """A token that changes whenever a writer commits or removes an article; None for an index written
+        before tokens existed (then only comparing manifests tells). One small read, even on a server."""
+        with self._reading() as live:
+            if not live:
+                return self._seen_generation
+            try:
+                meta = self._client.get_collection(FILES, embedding_function=None).metadata or {}
+            except Exception as e:
+                raise IndexCorruptError(f"The index manifest cannot be read ({e}); {_REBUILD}.") from e
+            token = meta.get("generation")
+            self._seen_generation = str(token) if token is not None else None
+            return self._seen_generation
+
+    def _bump(self) -> None:
+        """Tell readers the committed set changed: called after every commit, never before it."""
+        self._files.modify(metadata={"schema": SCHEMA, "generation": uuid.uuid4().hex})
 
     def count(self) -> int:
         """Number of sentence records (including any not yet committed)."""
         with self._reading() as live:
             if live:
-                self._count_seen = self._chroma(lambda: int(self._sent.count()))
-        return self._seen(self._count_seen)
+                self._seen_count = self._chroma(lambda: int(self._sent.count()))
+        return self._seen(self._seen_count)
 
     # ---- writes ---------------------------------------------------------------------------------------
     def put_article(
         self, file: str, version: str, sentences: Sequence[Sentence], vectors: np.ndarray
     ) -> None:
         """Write one article's sentences, then commit it in the manifest, then drop its old version."""
-        for b in range(0, len(sentences), 1000):
-            chunk = sentences[b : b + 1000]
-            self._sent.upsert(
-                ids=[f"{s.id}@{version[:16]}" for s in chunk],
-                embeddings=vectors[b : b + 1000].tolist(),
-                documents=[s.text for s in chunk],
-                metadatas=[
+        self.put_articles([(file, version, sentences, vectors)])
+
+    def put_articles(self, articles: Sequence[tuple[str, str, Sequence[Sentence], np.ndarray]]) -> None:
+        """Write several articles (file, version, sentences, vectors) with few store calls: all their
+        sentences, then one manifest commit, then their old versions are dropped.
+
+        Each article keeps put_article's guarantee: its sentences are invisible until its manifest record
+        is written, so a crash leaves every article fully in or fully out. Chroma pays ~50 ms per write
+        call but well under 1 ms per record, so bulk loads should pass many small articles at once.
+        """
+        if not articles:
+            return
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, str | int]] = []
+        vecs: list[np.ndarray] = []
+        for file, version, sentences, vectors in articles:
+            if len(sentences) != len(vectors):
+                raise ValueError(f"{file}: {len(sentences)} sentences but {len(vectors)} vectors")
+            for s in sentences:
+                ids.append(_record_id(s.id, version))
+                docs.append(s.text)
+                metas.append(
                     {
                         "sid": s.id,
                         "file": s.file,
@@ -296,28 +373,47 @@ class Store:
                         "end": s.end,
                         "version": version,
                     }
-                    for s in chunk
-                ],
+                )
+            if len(sentences):
+                vecs.append(np.asarray(vectors, dtype=np.float32))
+        matrix = np.concatenate(vecs) if vecs else np.zeros((0, self.embed_dim), np.float32)
+        for b in range(0, len(ids), WRITE_BATCH):
+            self._sent.upsert(
+                ids=ids[b : b + WRITE_BATCH],
+                embeddings=matrix[b : b + WRITE_BATCH],
+                documents=docs[b : b + WRITE_BATCH],
+                metadatas=metas[b : b + WRITE_BATCH],
             )
-        self._files.upsert(
-            ids=[file], embeddings=[[1.0]], metadatas=[{"version": version, "sentences": len(sentences)}]
-        )
-        self._sent.delete(where={"$and": [{"file": file}, {"version": {"$ne": version}}]})
+        for b in range(0, len(articles), WRITE_BATCH):
+            chunk = articles[b : b + WRITE_BATCH]
+            self._files.upsert(
+                ids=[a[0] for a in chunk],
+                embeddings=[[1.0]] * len(chunk),
+                metadatas=[{"version": a[1], "sentences": len(a[2])} for a in chunk],
+            )
+        self._bump()
+        for b in range(0, len(articles), _DELETE_FILES):
+            old = [
+                {"$and": [{"file": a[0]}, {"version": {"$ne": a[1]}}]}
+                for a in articles[b : b + _DELETE_FILES]
+            ]
+            self._sent.delete(where=old[0] if len(old) == 1 else {"$or": old})
 
     def remove_article(self, file: str) -> None:
         """Uncommit an article (it disappears for readers at once), then delete its sentences."""
         self._files.delete(ids=[file])
+        self._bump()
         self._sent.delete(where={"file": file})
 
     def sweep(self) -> int:
         """Delete sentence records that no manifest entry commits (left by an interrupted run)."""
-        committed = self._read_manifest()
-        got = self._sent.get(include=["metadatas"])
-        stale = [
-            i
-            for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
-            if committed.get(str(m["file"])) != m["version"]
-        ]
+        committed = self.manifest()
+        stale: list[str] = []
+        for got in self._pages(self._sent, []):  # the id carries the file and the version's prefix
+            for i in got["ids"]:
+                _, file, version16 = _split_record_id(i)
+                if committed.get(file, "")[:16] != version16 or not version16:
+                    stale.append(i)
         for b in range(0, len(stale), 5000):
             self._sent.delete(ids=stale[b : b + 5000])
         return len(stale)
@@ -325,38 +421,60 @@ class Store:
     # ---- reads ----------------------------------------------------------------------------------------
     def all_sentences(self) -> tuple[list[Sentence], np.ndarray]:
         """Every committed evidence sentence in file then sentence order, with its vectors (rows align)."""
-        with self._reading() as live:
-            if live:
-                committed = self._read_manifest()
-                got = self._chroma(lambda: self._sent.get(include=["metadatas", "documents", "embeddings"]))
-                rows = [
-                    (_to_sentence(m, d), v)
-                    for m, d, v in zip(
-                        got["metadatas"] or [],
-                        got["documents"] or [],
-                        got["embeddings"] if got["embeddings"] is not None else [],
-                        strict=False,
-                    )
-                    if committed.get(str(m["file"])) == m["version"]
-                ]
-                rows.sort(key=lambda r: (r[0].file, r[0].n))
-                vecs = np.asarray([r[1] for r in rows], dtype=np.float32).reshape(len(rows), self.embed_dim)
-                self._snapshot = ([r[0] for r in rows], vecs)
-        sentences, vectors = self._seen(self._snapshot)
-        return list(sentences), vectors
+        _, sentences, vectors = self.load_committed()
+        return sentences, vectors
 
-    def query(self, vector: np.ndarray, k: int) -> list[StoredHit]:
-        """Top-k committed sentences by cosine similarity."""
+    def load_committed(self) -> tuple[dict[str, str], list[Sentence], np.ndarray]:
+        """The manifest and, consistent with it, every committed sentence and its vector.
+
+        Read in pages; if a writer changed the index meanwhile (an article's sentence count disagrees with
+        its manifest record), read again.
+        """
         with self._reading() as live:
             if live:
-                committed = self._read_manifest()
-                n = min(k, self._chroma(lambda: int(self._sent.count())))
-                if n == 0:
-                    return []
+                for _ in range(_LOAD_TRIES):
+                    records = self._manifest_records()
+                    committed = {f: v for f, (v, _) in records.items()}
+                    sentences, vectors = self._chroma(functools.partial(self._read_committed, committed))
+                    have: dict[str, int] = {}
+                    for s in sentences:
+                        have[s.file] = have.get(s.file, 0) + 1
+                    if all(n < 0 or have.get(f, 0) == n for f, (_, n) in records.items()):
+                        break
+                self._seen_manifest = dict(committed)
+                self._snapshot = (committed, sentences, vectors)
+        committed, sentences, vectors = self._seen(self._snapshot)
+        return dict(committed), list(sentences), vectors
+
+    def _read_committed(self, committed: Mapping[str, str]) -> tuple[list[Sentence], np.ndarray]:
+        seen: set[str] = set()
+        rows: list[tuple[Sentence, Any]] = []
+        for got in self._pages(self._sent, ["metadatas", "documents", "embeddings"]):
+            embeddings = got["embeddings"] if got["embeddings"] is not None else []
+            for i, m, d, v in zip(
+                got["ids"], got["metadatas"] or [], got["documents"] or [], embeddings, strict=False
+            ):
+                if committed.get(str(m["file"])) == m["version"] and i not in seen:
+                    seen.add(i)
+                    rows.append((_to_sentence(m, d), v))
+        rows.sort(key=lambda r: (r[0].file, r[0].n))
+        vecs = np.asarray([r[1] for r in rows], dtype=np.float32).reshape(len(rows), self.embed_dim)
+        return [r[0] for r in rows], vecs
+
+    def query(
+        self, vector: np.ndarray, k: int, committed: Mapping[str, str] | None = None
+    ) -> list[StoredHit]:
+        """Top-k committed sentences by cosine similarity (fewer if uncommitted records rank among them).
+
+        `committed` is a manifest the caller already holds (file → version); without it, one is read.
+        """
+        committed = self.manifest() if committed is None else committed
+        with self._reading() as live:
+            if live:
                 got = self._chroma(
                     lambda: self._sent.query(
-                        query_embeddings=[vector.tolist()],
-                        n_results=n,
+                        query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                        n_results=k,
                         include=["metadatas", "documents", "distances"],
                     )
                 )
@@ -367,16 +485,48 @@ class Store:
                     if committed.get(str(m["file"])) == m["version"]:
                         hits.append(StoredHit(_to_sentence(m, d), 1.0 - float(dist)))
                 return hits
-        return self._snapshot_query(vector, k)
+        return [StoredHit(s, sim) for s, sim in self._snapshot_search(vector, k, committed)]
 
-    def _snapshot_query(self, vector: np.ndarray, k: int) -> list[StoredHit]:
-        """Exact cosine search over the last snapshot (vectors are unit length), while a writer runs."""
-        sentences, vectors = self._seen(self._snapshot)
+    def query_ids(self, vector: np.ndarray, k: int, committed: Mapping[str, str]) -> list[tuple[str, float]]:
+        """Top-k committed sentence ids with their cosine similarity, best first.
+
+        For a caller that holds the sentences already (the Retriever): the ids and distances come back
+        without metadata or text, which is most of what a Chroma query costs.
+        """
+        with self._reading() as live:
+            if live:
+                got = self._chroma(
+                    lambda: self._sent.query(
+                        query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                        n_results=k,
+                        include=["distances"],
+                    )
+                )
+                out = []
+                for record_id, dist in zip(got["ids"][0], got["distances"][0], strict=False):
+                    sid, file, version16 = _split_record_id(record_id)
+                    if version16 and committed.get(file, "")[:16] == version16:
+                        out.append((sid, 1.0 - float(dist)))
+                return out
+        return [(s.id, sim) for s, sim in self._snapshot_search(vector, k, committed)]
+
+    def _snapshot_search(
+        self, vector: np.ndarray, k: int, committed: Mapping[str, str]
+    ) -> list[tuple[Sentence, float]]:
+        """Exact cosine search over what was read last (unit vectors), while a writer holds the store;
+        only sentences of articles at the version `committed` names."""
+        manifest, sentences, vectors = self._seen(self._snapshot)
         if not sentences:
             return []
         sims = vectors @ np.asarray(vector, dtype=np.float32)
-        top = np.argsort(-sims, kind="stable")[:k]
-        return [StoredHit(sentences[i], float(sims[i])) for i in top]
+        out: list[tuple[Sentence, float]] = []
+        for i in np.argsort(-sims, kind="stable"):
+            s = sentences[int(i)]
+            if committed.get(s.file) == manifest.get(s.file):
+                out.append((s, float(sims[int(i)])))
+                if len(out) == k:
+                    break
+        return out
 
 
 def wipe(settings: Settings) -> None:
@@ -427,7 +577,7 @@ def writer_lock(settings: Settings) -> Iterator[None]:
                     f"The index at {settings.data_dir} is being read and could not be locked for writing "
                     f"within {WRITER_WAIT_S:g} s. Try again."
                 )
-            _bump_generation(settings)
+            _bump_disk_generation(settings)
             yield
     finally:
         os.close(fd)

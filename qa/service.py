@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -27,6 +28,20 @@ if TYPE_CHECKING:
     from qa.retrieve import Retriever
 
 _DONE = object()
+# Control characters and lone surrogates (JSON allows "\ud800"; nothing downstream can encode it).
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_history(history: Sequence[dict[str, str]] | None, max_chars: int) -> list[dict[str, str]]:
+    """Earlier turns as the pipeline may use them: control characters and lone surrogates replaced by
+    spaces, and user turns cut to `max_chars` (a follow-up carries the previous question into retrieval
+    and the prompt, and no question longer than that could have been asked)."""
+    out: list[dict[str, str]] = []
+    for turn in history or []:
+        role = str(turn.get("role", ""))
+        content = _UNSAFE.sub(" ", str(turn.get("content", "")))
+        out.append({"role": role, "content": content[:max_chars] if role == "user" else content})
+    return out
 
 
 class BusyError(QAError):
@@ -102,7 +117,7 @@ class AnswerRun:
         self, service: QAService, question: str, history: Sequence[dict[str, str]] | None, top_k: int | None
     ) -> None:
         self.question = question
-        self.history = list(history or [])
+        self.history = clean_history(history, service.settings.max_question_chars)
         self.top_k = top_k
         self._events: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()

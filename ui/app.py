@@ -163,6 +163,49 @@ def _history(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
+def chat_turn(
+    service: QAService, question: str, turns: list[dict[str, Any]]
+) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
+    """One chat turn: (transcript HTML, turns, question box) after each redraw. A failure of the backend or
+    the index (or anything else) ends the turn with its message shown in the transcript, never a crash."""
+
+    def articles() -> int:
+        try:
+            return len(service.files())
+        except QAError:
+            return 0
+
+    if not question or not question.strip():
+        gr.Warning("Type a question about the articles first.")
+        yield render_chat(turns, articles()), turns, question
+        return
+    turns = [*turns, {"question": question, "answer": None, "draft": "", "claims": 0, "error": None}]
+    turn = turns[-1]
+    m = articles()
+    yield render_chat(turns, m), turns, ""
+    last = time.monotonic()
+    try:
+        for ev in service.stream(question, _history(turns[:-1])):
+            if ev.type == "token":
+                turn["draft"] += ev.data.get("text", "")
+            elif ev.type == "claim":
+                turn["claims"] += 1
+            elif ev.type == "done":
+                answer: Answer = ev.data["answer"]
+                turn["answer"] = answer.model_dump(exclude={"extra"})
+            if ev.type != "done" and time.monotonic() - last >= _REDRAW_S:
+                last = time.monotonic()
+                yield render_chat(turns, m), turns, ""
+    except QAError as e:
+        turn["error"] = str(e)
+    except Exception:
+        log.exception("the chat failed while answering")
+        turn["error"] = "The server failed while answering; see its log. Ask again."
+    if turn["answer"] is None and not turn["error"]:
+        turn["error"] = "The answer stopped before it was complete; ask again."
+    yield render_chat(turns, m), turns, ""
+
+
 def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blocks:
     """The chat app for one QAService."""
 
@@ -178,35 +221,7 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
     def respond(
         question: str, turns: list[dict[str, Any]]
     ) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
-        if not question or not question.strip():
-            gr.Warning("Type a question about the articles first.")
-            yield render_chat(turns, articles()), turns, question
-            return
-        turns = [*turns, {"question": question, "answer": None, "draft": "", "claims": 0, "error": None}]
-        turn = turns[-1]
-        m = articles()
-        yield render_chat(turns, m), turns, ""
-        last = time.monotonic()
-        try:
-            for ev in service.stream(question, _history(turns[:-1])):
-                if ev.type == "token":
-                    turn["draft"] += ev.data.get("text", "")
-                elif ev.type == "claim":
-                    turn["claims"] += 1
-                elif ev.type == "done":
-                    answer: Answer = ev.data["answer"]
-                    turn["answer"] = answer.model_dump(exclude={"extra"})
-                if ev.type != "done" and time.monotonic() - last >= _REDRAW_S:
-                    last = time.monotonic()
-                    yield render_chat(turns, m), turns, ""
-        except QAError as e:
-            turn["error"] = str(e)
-        except Exception:
-            log.exception("the chat failed while answering")
-            turn["error"] = "The server failed while answering; see its log. Ask again."
-        if turn["answer"] is None and not turn["error"]:
-            turn["error"] = "The answer stopped before it was complete; ask again."
-        yield render_chat(turns, m), turns, ""
+        yield from chat_turn(service, question, turns)
 
     def show_source(turns: list[dict[str, Any]], evt: gr.EventData) -> str:
         data = getattr(evt, "_data", None) or {}

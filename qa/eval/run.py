@@ -187,7 +187,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         print(msg, file=sys.stderr)
 
     t0 = time.perf_counter()
-    result = evaluate(settings, pairs, pipelines, progress=sys.stderr.isatty(), log=log)
+    result = evaluate(settings, pairs, pipelines, progress=True, log=log)
     result.meta["pairs_file"] = str(pairs_path)
     paths = write_outputs(Path(args.out), result)
     print(format_table(result.summaries))
