@@ -27,8 +27,10 @@ from qa.relevance import (
     asked_terms,
     coverage,
     figures_share_context,
+    key_attribute,
     named_candidates,
     question_terms,
+    written_figures,
 )
 from qa.retrieve import Group, Hit, Retrieval, Retriever
 from qa.text import content_words, names, numbers
@@ -40,7 +42,9 @@ PAIR_POOL = 6
 # A claim must say enough to be matched to a sentence: "Afghanistan" alone is supported by half the corpus.
 MIN_CLAIM_WORDS = 3
 # The extractive fallback may quote any of the best-ranked groups, not only those shown to the model.
-EXTRACTIVE_POOL = 12
+EXTRACTIVE_POOL = 30
+EXTRACTIVE_MIN_ASKED = 0.0
+ANCHORS = 3
 # Small models open with "Answer:" or "Mousavi's answer:"; that is framing, not a claim.
 _ANSWER_PREFIX = re.compile(r"^\s*(?:[\w’' ]{0,40}\b)?answer\s*:\s*", re.IGNORECASE)
 EventType = Literal["meta", "token", "claim", "done", "error"]
@@ -127,19 +131,28 @@ def gate(question: str, groups: Sequence[Group], settings: Settings, vocabulary:
     """
     if not groups:
         return "nothing in the articles matches the question"
+    attribute = key_attribute(question)
+    if attribute is not None and not _known(attribute, vocabulary):
+        return f"the articles never mention {attribute}"
     asked = asked_terms(question)
     unknown = sorted(t for t in asked if not _known(t, vocabulary))
-    if asked and len(unknown) * 3 > len(asked):
+    if asked and len(unknown) == len(asked):
         return f"the articles never mention {', '.join(unknown)}"
     best = max(h.similarity for g in groups for h in g.hits)
-    if best < settings.min_similarity:
+    named = names(question)
+    rare_names_found = bool(named) and all(
+        any(n in content_words(h.sentence.text) for g in groups for h in g.hits) for n in named
+    )
+    if best < settings.min_similarity and not rare_names_found:
+        # Embeddings place a rare name ("Who is Amruddin Wali?") far from everything; finding every name
+        # of the question in the evidence is the stronger signal then.
         return f"the closest sentence is too far from the question (similarity {best:.2f})"
     ev_words: set[str] = set()
     ev_nums: set[str] = set()
     for g in groups:
         ev_words |= content_words(g.lead.sentence.text)
         ev_nums |= numbers(g.lead.sentence.text)
-    missing = sorted((names(question) - ev_words) | (numbers(question) - ev_nums))
+    missing = sorted((names(question) - ev_words) | (written_figures(question) - ev_nums))
     if missing:
         return f"the articles say nothing about {', '.join(missing)}"
     return None
@@ -149,8 +162,8 @@ def _known(term: str, vocabulary: Set[str]) -> bool:
     """Is `term` a word of the corpus, allowing another ending ("withdrawn" / "withdrawal")?"""
     if term in vocabulary:
         return True
-    head = term[: max(5, len(term) - 3)]
-    return len(term) >= 5 and any(v.startswith(head) for v in vocabulary)
+    head = term[:-1]
+    return len(term) >= 5 and any(v.startswith(head) and abs(len(v) - len(term)) <= 3 for v in vocabulary)
 
 
 def _refusal(
@@ -210,7 +223,12 @@ class Pipeline:
         return used, "\n".join(lines)
 
     def _resolve(
-        self, question: str, claim: Claim, evidence: Sequence[Group], pool: Sequence[Group]
+        self,
+        question: str,
+        claim: Claim,
+        evidence: Sequence[Group],
+        pool: Sequence[Group],
+        anchor: Set[str] = frozenset(),
     ) -> Resolved | None:
         """Keep a claim only with citations that support it; else align it to one evidence sentence, or
         to two that together support it; else drop it (None). A supported claim that does not answer the
@@ -239,6 +257,10 @@ class Pipeline:
             return None
         if not answers_question(question, text, [h.sentence.text for h in found.hits]):
             return None
+        if anchor and not anchor & {h.sentence.id for h in found.hits}:
+            # Supported, but by another sentence than those that best answer the question: a small model
+            # often restates a true but beside-the-point fact. The best sentence is quoted instead.
+            return None
         return found
 
     def _align_pair(self, text: str, groups: Sequence[Group]) -> Resolved | None:
@@ -255,32 +277,34 @@ class Pipeline:
                     return Resolved(text, [Hit(s, lead.score, lead.similarity) for s in pair], "aligned")
         return None
 
-    def _extractive(self, question: str, evidence: Sequence[Group]) -> Resolved | None:
-        """The evidence sentence that best answers the question, quoted and cited with every article that
-        carries it; None when no sentence answers it."""
-        best: tuple[float, Group] | None = None
+    def _candidates(self, question: str, evidence: Sequence[Group]) -> list[Resolved]:
+        """Evidence sentences that answer the question, best first, each quoted and cited with every
+        article that carries it; empty when no sentence answers it."""
+        scored: list[tuple[float, Group]] = []
         votes = named_candidates(question, [h.sentence.text for g in evidence for h in g.hits])
-        top = votes.most_common(1)[0][0] if votes else None
+        top = votes.most_common(1)[0][0] if votes and votes.most_common(1)[0][1] >= 2 else None
         for g in evidence:
             text = g.lead.sentence.text
             prev, _ = self.retriever.neighbours(g.lead.sentence)
             # The sentence must answer on its own, or with the sentence before it as context ("the
             # meeting" named in the previous sentence); either way only the sentence itself is quoted.
-            if coverage(question, text) < MIN_QUESTION_COVERAGE:
-                continue  # the quoted sentence itself must be about the question, not only its neighbour
             contexts = [[text]] + ([[prev.text, text]] if prev is not None else [])
-            if not any(answers_question(question, text, ctx) for ctx in contexts):
+            # A news article is about one event: a name it gives anywhere frames every sentence of it.
+            contexts.append([text, self.retriever.file_text(g.lead.sentence.file)])
+            if not any(answers_question(question, text, ctx, EXTRACTIVE_MIN_ASKED) for ctx in contexts):
                 continue
             score = coverage(question, text) + max(h.similarity for h in g.hits)
             if top is not None and top in text:
                 score += 0.5  # it names what most of the evidence names
-
-            if best is None or score > best[0]:
-                best = (score, g)
-        if best is None:
-            return None
-        g = best[1]
-        return Resolved(prompts.EXTRACTIVE.format(quote=g.lead.sentence.text), list(g.hits), "extractive")
+            scored.append((score, g))
+        scored.sort(key=lambda sg: -sg[0])
+        # Marker look-alikes inside a quoted document ("[4]") must not read as our citations.
+        return [
+            Resolved(
+                prompts.EXTRACTIVE.format(quote=defang(g.lead.sentence.text)), list(g.hits), "extractive"
+            )
+            for _, g in scored
+        ]
 
     def _disagreements(self, resolved: Sequence[Resolved], pool: Sequence[Group]) -> list[Resolved]:
         """Near-identical reports of a cited fact that give a different figure: say so and cite them."""
@@ -300,7 +324,9 @@ class Pipeline:
                 overlap = len(a & b) / min(len(a), len(b)) if a and b else 0.0
                 if conflict and overlap >= 0.6 and figures_share_context(s.text, other.text):
                     out.append(
-                        Resolved(prompts.DISAGREE.format(quote=other.text), list(g.hits), "disagreement")
+                        Resolved(
+                            prompts.DISAGREE.format(quote=defang(other.text)), list(g.hits), "disagreement"
+                        )
                     )
                     seen |= {h.sentence.id for h in g.hits}
             if len(out) >= 2:
@@ -336,7 +362,21 @@ class Pipeline:
             )
             return
         tp = time.perf_counter()
-        evidence, block = self._evidence(standalone, pool[:k])
+        candidates = self._candidates(standalone, pool[:EXTRACTIVE_POOL])
+        best = candidates[0] if candidates else None
+        if best is None:
+            timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+            why = "no evidence sentence answers the question"
+            yield Event(
+                "done", {"answer": _refusal(q, why, self.model_label, self.llm.backend, timings, retrieved)}
+            )
+            return
+        # The model sees the sentence that best answers the question first, then the next best groups.
+        best_group = next(g for g in pool if g.lead.sentence.id == best.hits[0].sentence.id)
+        shown = [best_group] + [g for g in pool[:k] if g is not best_group][: k - 1]
+        evidence, block = self._evidence(standalone, shown)
+        # A model sentence is kept only if it rests on one of the few sentences that best answer.
+        anchor = {h.sentence.id for c in candidates[:ANCHORS] for h in c.hits}
         user = prompts.USER.format(evidence=block, question=standalone)
         timings["prompt_ms"] = (time.perf_counter() - tp) * 1e3
         claims = ClaimStream()
@@ -347,7 +387,7 @@ class Pipeline:
             yield Event("token", {"text": delta})
             for claim in claims.feed(delta):
                 tv = time.perf_counter()
-                r = self._resolve(standalone, claim, evidence, pool)
+                r = self._resolve(standalone, claim, evidence, pool, anchor)
                 verify_s += time.perf_counter() - tv
                 if r is not None:
                     resolved.append(r)
@@ -355,25 +395,14 @@ class Pipeline:
                     yield Event("claim", {"text": r.text, "sentence_ids": [h.sentence.id for h in r.hits]})
         tv = time.perf_counter()
         for claim in claims.close():
-            r = self._resolve(standalone, claim, evidence, pool)
+            r = self._resolve(standalone, claim, evidence, pool, anchor)
             if r is not None:
                 resolved.append(r)
         raw = claims.text
         notes = [f"model output: {raw.strip()!r}"]
         if not resolved:
-            extractive = self._extractive(standalone, pool[:EXTRACTIVE_POOL])
-            if extractive is None:
-                timings.update(self.llm.stats)
-                timings["verify_ms"] = (verify_s + time.perf_counter() - tv) * 1e3
-                timings["total_ms"] = (time.perf_counter() - t0) * 1e3
-                why = "no evidence sentence answers the question"
-                yield Event(
-                    "done",
-                    {"answer": _refusal(q, why, self.model_label, self.llm.backend, timings, retrieved)},
-                )
-                return
-            notes.append("no model sentence could be verified; answered from the best evidence sentence")
-            resolved.append(extractive)
+            notes.append("no model sentence was verified against the best evidence; quoting it instead")
+            resolved.append(best)
         resolved = _dedupe(resolved)
         if answer_type(standalone) == "number":
             resolved += self._disagreements(resolved, pool)

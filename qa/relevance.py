@@ -14,7 +14,7 @@ from typing import Literal
 
 from qa.text import QUESTION_WORDS, STOPWORDS, content_words, names, normalize, numbers, stem, words
 
-AnswerType = Literal["number", "date", "name", "any"]
+AnswerType = Literal["number", "date", "name", "reason", "any"]
 
 _MONTHS = [
     "january",
@@ -82,7 +82,60 @@ def answer_type(question: str) -> AnswerType:
         return "date"
     if re.search(r"\bwho(m|se)?\b", q):
         return "name"
+    if re.search(r"^\s*why\b|\bwhy (is|are|was|were|does|do|did|would|should|has|have)\b|\bwhat makes\b", q):
+        return "reason"
     return "any"
+
+
+_REASON = re.compile(
+    r"\b(because|since|so that|due to|thanks to|in order to|means|meaning|gives?|giving|allows?|lets|key|"
+    r"strategic\w*|important|importance|crucial|vital|lies in|aims?|aimed|to ensure)\b",
+    re.IGNORECASE,
+)
+_UNCLEAR = re.compile(r"(\bnot|n't) (yet |still )?(clear|known)\b|\b(unclear|unknown)\b", re.IGNORECASE)
+_COUNTED = re.compile(
+    r"\bhow (?:many|much)\s+(?:of\s+the\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*)?)", re.IGNORECASE
+)
+_ATTRIBUTE = re.compile(
+    r"\b(?:what|who)(?:'s|\s+is|\s+are|\s+was|\s+were)\s+the\s+([a-z]+)\s+(?:of|for|in)\b", re.IGNORECASE
+)
+
+
+def key_attribute(question: str) -> str | None:
+    """The thing a question is about when it asks for an attribute: "what is the *population* of…",
+    "who is the *governor* of…", "how much *money*…". Stemmed; None when there is no such word."""
+    m = _ATTRIBUTE.search(question)
+    if m:
+        return stem(m.group(1))
+    m = _COUNTED.search(question)
+    if m:
+        first = m.group(1).split()[0]
+        if first.lower() not in STOPWORDS | QUESTION_WORDS:
+            return stem(first)
+    return None
+
+
+def counted_nouns(question: str) -> frozenset[str]:
+    """For "how many NATO troops…": the stems of the counted words ({"nato", "troop"})."""
+    m = _COUNTED.search(question)
+    if not m:
+        return frozenset()
+    return frozenset(stem(w) for w in m.group(1).split() if w.lower() not in STOPWORDS | QUESTION_WORDS)
+
+
+def count_near_noun(text: str, nouns: frozenset[str]) -> bool:
+    """Does a quantity stand next to one of the counted words ("7,000 NATO forces", "dozens of
+    districts")? With no counted words, any quantity will do."""
+    if not nouns:
+        return bool(quantities(text))
+    toks = words(text)
+    for i, tok in enumerate(toks):
+        if not (numbers(tok) & quantities(text)):
+            continue
+        window = toks[max(0, i - 2) : i] + toks[i + 1 : i + 4]
+        if {stem(w) for w in window} & nouns:
+            return True
+    return False
 
 
 def quantities(text: str) -> frozenset[str]:
@@ -100,7 +153,12 @@ def quantities(text: str) -> frozenset[str]:
 def has_answer_type(text: str, kind: AnswerType, question: str = "") -> bool:
     """Does `text` contain something of the wanted kind (not just what the question already says)?"""
     if kind == "number":
-        return bool(quantities(text) - numbers(question))
+        counted = counted_nouns(question)
+        if _UNCLEAR.search(text) and counted & content_words(text) and coverage(question, text) >= 0.5:
+            return True  # "it was not clear how many forces were killed" answers "how many forces…?"
+        return bool(quantities(text) - numbers(question)) and count_near_noun(text, counted)
+    if kind == "reason":
+        return bool(_REASON.search(text))
     if kind == "date":
         return bool(_DATE_WORDS.search(text)) or bool(numbers(text))
     if kind == "name":
@@ -110,15 +168,26 @@ def has_answer_type(text: str, kind: AnswerType, question: str = "") -> bool:
     return noun is None or _names_the(noun, text, question)
 
 
-_WHICH = re.compile(r"\b(?:which|what)\s+([a-z]+)\b", re.IGNORECASE)
+# "which three northern provinces": skip counts and directions to reach the noun.
+_WHICH = re.compile(
+    r"\b(?:which|what)\s+(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+|other|main|major|key|"
+    r"northern|southern|eastern|western|central|local|first|last)\s+)*([a-z]+)\b",
+    re.IGNORECASE,
+)
 
 
 def _which_noun(question: str) -> str | None:
-    """The noun of a "which district…" / "what road…" question, stemmed, if there is one."""
+    """The noun of a "which district…" / "which other Kunduz district…" question, stemmed, if any."""
     m = _WHICH.search(question)
-    if not m or m.group(1).lower() in STOPWORDS | QUESTION_WORDS:
+    if not m:
         return None
-    return stem(m.group(1))
+    for tok in re.findall(r"[\w’'-]+", question[m.start(1) :])[:3]:
+        if tok[:1].isupper():
+            continue  # a name in the phrase ("which other Kunduz district")
+        if tok.lower() in STOPWORDS | QUESTION_WORDS:
+            return None
+        return stem(tok)
+    return None
 
 
 def named_candidates(question: str, texts: list[str]) -> Counter[str]:
@@ -132,10 +201,14 @@ def named_candidates(question: str, texts: list[str]) -> Counter[str]:
     for text in texts:
         toks = re.findall(r"[\w’'-]+", unicodedata.normalize("NFKC", text))
         for i, t in enumerate(toks):
-            if stem(t) != noun:
-                continue
+            if stem(t) != noun or t.endswith(("’s", "'s")):
+                continue  # "the country's High Council" names a council, not a country
             for span in (toks[max(0, i - 2) : i], toks[i + 1 : i + 3]):
-                name = [w for w in span if w[:1].isupper() and w.lower() not in STOPWORDS]
+                name = [
+                    w
+                    for w in span
+                    if w[:1].isupper() and w.lower() not in STOPWORDS and not w.endswith(("’s", "'s"))
+                ]
                 if name and not ({stem(w) for w in name} & asked):
                     votes[" ".join(name)] += 1
     return votes
@@ -174,8 +247,14 @@ def coverage(question: str, text: str) -> float:
 
 
 def focus_missing(question: str, text: str) -> frozenset[str]:
-    """Names and numbers the question asks about that `text` lacks."""
-    return frozenset((names(question) - content_words(text)) | (numbers(question) - numbers(text)))
+    """Names and figures the question asks about that `text` lacks. Figures are those written in digits:
+    "the two sides" or "three provinces" in a question are wording, not a figure to find."""
+    return frozenset((names(question) - content_words(text)) | (written_figures(question) - numbers(text)))
+
+
+def written_figures(text: str) -> frozenset[str]:
+    """Numbers written with digits ("June 20", "2,500"); number words are left out."""
+    return frozenset(n for w in words(text) if any(c.isdigit() for c in w) for n in numbers(w))
 
 
 def _negated(text: str) -> bool:
@@ -236,7 +315,9 @@ def figures_share_context(a: str, b: str) -> bool:
     return any(x & y for x in only_a for y in only_b)
 
 
-def answers_question(question: str, claim: str, cited: list[str] | tuple[str, ...]) -> bool:
+def answers_question(
+    question: str, claim: str, cited: list[str] | tuple[str, ...], min_asked: float = 0.5
+) -> bool:
     """Is a claim, with the sentences it cites, an answer to the question?
 
     - it holds the kind of thing asked for (a number for "how many", a date for "when", a name for "who");
@@ -246,7 +327,7 @@ def answers_question(question: str, claim: str, cited: list[str] | tuple[str, ..
     """
     evidence = " ".join(cited)
     asked = asked_terms(question)
-    if asked and len(asked & content_words(evidence)) / len(asked) < 0.5:
+    if asked and len(asked & content_words(evidence)) / len(asked) < min_asked:
         return False
     return (
         has_answer_type(claim, answer_type(question), question)

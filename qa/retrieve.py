@@ -121,6 +121,7 @@ class Retriever:
         self._generation = self.store.generation()  # before the manifest: a commit after it shows next time
         self._manifest, self.sentences, self.vectors = self.store.load_committed()
         self._pos = {s.id: i for i, s in enumerate(self.sentences)}
+        self._file_text: dict[str, str] = {}
         self._files: dict[str, tuple[int, int]] = {}
         for i, s in enumerate(self.sentences):
             first, _ = self._files.get(s.file, (i, i))
@@ -161,6 +162,12 @@ class Retriever:
             else None
         )
         return prev, nxt
+
+    def file_text(self, file: str) -> str:
+        """All evidence sentences of one file joined (cached per load)."""
+        if file not in self._file_text:
+            self._file_text[file] = " ".join(s.text for s in self.file_sentences(file))
+        return self._file_text[file]
 
     def file_sentences(self, file: str) -> list[Sentence]:
         """All committed evidence sentences of one file, in order."""

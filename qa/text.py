@@ -27,7 +27,9 @@ QUESTION_WORDS = frozenset(
 _NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "fifty": "50",
-    "hundred": "100", "thousand": "1000", "first": "1", "second": "2", "third": "3",
+    "hundred": "100", "thousand": "1000", "first": "1", "second": "2", "third": "3", "dozen": "12",
+    "dozens": "dozens", "hundreds": "hundreds", "thousands": "thousands", "millions": "millions",
+    "billions": "billions", "trillions": "trillions",
 }
 # fmt: on
 # A comma joins digits only ("2,500"), so "Kunduz,Baghlan" still splits.

@@ -185,7 +185,7 @@ def build_synthetic(
     """Seeds indexed for real, then `records` synthetic records inserted straight into the store."""
     from index.build import index_corpus
     from index.embed import make_embedder
-    from index.store import Store
+    from index.store import Store, writer_lock
     from tests import synthetic
 
     folder.mkdir(parents=True)
@@ -193,11 +193,13 @@ def build_synthetic(
         shutil.copy(p, folder / p.name)
     index_corpus(settings, corpus_dir=folder)
     emb = make_embedder(settings)
-    store = Store(settings, emb.name, emb.dim)
     t0 = time.perf_counter()
-    n_articles, n_records = synthetic.write_corpus(
-        folder, synthetic.articles(bases, base_vecs, records), store.put_articles
-    )
+    with writer_lock(settings):  # as `qa index` writes: the writer's lock and the writer's store
+        store = Store(settings, emb.name, emb.dim, create=True)
+        n_articles, n_records = synthetic.write_corpus(
+            folder, synthetic.articles(bases, base_vecs, records), store.put_articles
+        )
+        del store
     insert_s = time.perf_counter() - t0
     log(f"synthetic: {n_records} records in {n_articles} articles inserted in {insert_s:.0f}s")
     t0 = time.perf_counter()
