@@ -227,8 +227,15 @@ class Store:
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
+            # Cosine, though its placeholder vectors are never searched: in an l2 segment hnswlib leaves
+            # `length.bin` uninitialised (NaN here and there past ~1000 articles), which the integrity
+            # check reads as damage; in a cosine segment every norm is written. An existing collection
+            # keeps the space it was created with.
             self._files = self._client.get_or_create_collection(
-                FILES, metadata={"schema": SCHEMA}, embedding_function=None
+                FILES,
+                metadata={"schema": SCHEMA},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
             )
         except Exception as e:
             raise IndexCorruptError(

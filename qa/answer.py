@@ -44,7 +44,7 @@ MIN_CLAIM_WORDS = 3
 # The extractive fallback may quote any of the best-ranked groups, not only those shown to the model.
 EXTRACTIVE_POOL = 30
 EXTRACTIVE_MIN_ASKED = 0.0
-ANCHORS = 3
+ANCHORS = 1
 # Small models open with "Answer:" or "Mousavi's answer:"; that is framing, not a claim.
 _ANSWER_PREFIX = re.compile(r"^\s*(?:[\w’' ]{0,40}\b)?answer\s*:\s*", re.IGNORECASE)
 EventType = Literal["meta", "token", "claim", "done", "error"]

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from qa.text import content_words, names, numbers
+from qa.text import content_words, names, numbers, stem
 
 # [1], [1, 2], [1][2], [ 3 ]: the markers the prompt asks for.
 MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
@@ -114,13 +114,25 @@ class Support:
     missing: tuple[str, ...] = field(default=())
 
 
+def _possessive_head(claim: str, evidence_words: frozenset[str]) -> set[str]:
+    """A claim's first word is not checked as a name (it is capitalised anyway), except a possessive one:
+    "Mousavi's district…" names Mousavi, and the evidence must too."""
+    m = re.match(r"\s*[\"“‘(]*([A-Z][\w-]*)[’']s\b", claim)
+    if not m:
+        return set()
+    head = stem(m.group(1))
+    return set() if head in evidence_words else {head}
+
+
 def support(claim: str, evidence: str | Iterable[str]) -> Support:
     """Does `evidence` support `claim`? Every number and name in the claim must appear in the evidence,
     and at least MIN_COVERAGE of its content words must."""
     ev = evidence if isinstance(evidence, str) else " ".join(evidence)
     c_words = content_words(claim)
     e_words = content_words(ev)
-    missing = sorted((numbers(claim) - numbers(ev)) | (names(claim) - e_words))
+    missing = sorted(
+        (numbers(claim) - numbers(ev)) | (names(claim) - e_words) | _possessive_head(claim, e_words)
+    )
     if not c_words:
         return Support(False, 0.0, tuple(missing) or ("no content words",))
     coverage = len(c_words & e_words) / len(c_words)

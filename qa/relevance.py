@@ -165,7 +165,11 @@ def has_answer_type(text: str, kind: AnswerType, question: str = "") -> bool:
         caps = {stem(normalize(c)) for c in re.findall(r"\b[A-Z][\w’'-]*[a-z]\w*", text)}
         return bool(caps - content_words(question) - STOPWORDS - QUESTION_WORDS)
     noun = _which_noun(question)
-    return noun is None or _names_the(noun, text, question)
+    if noun is None:
+        return True
+    # "Which country…?" wants a name the question does not already hold ("Afghan government" → not
+    # "Afghanistan"), and where the text says "district" it must say which one.
+    return has_answer_type(text, "name", question) and _names_the(noun, text, question)
 
 
 # "which three northern provinces": skip counts and directions to reach the noun.

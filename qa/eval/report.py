@@ -87,6 +87,12 @@ def format_table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join([line(rows[0]), sep, *(line(r) for r in rows[1:])])
 
 
+def _loads(values: Any) -> str:
+    if not isinstance(values, list):
+        return "?"
+    return " / ".join("?" if v is None else f"{v:.1f}" for v in values)
+
+
 def _short(text: str, n: int = MAX_SHOWN) -> str:
     t = " ".join(text.split())
     return t if len(t) <= n else t[: n - 1] + "…"
@@ -140,7 +146,7 @@ def write_markdown(
         f"{meta['pairs']} pairs from `{meta.get('pairs_file', '?')}` over `{meta['corpus_dir']}`; model "
         f"`{meta['model']}`, embeddings `{meta['embed']}`; {meta['started']}; took "
         + ", ".join(f"{k} {v:.0f}s" for k, v in meta["seconds"].items())
-        + ".\n",
+        + f" (load average before/after: {_loads(meta.get('load_average'))}; latency depends on it).\n",
         format_table(summaries) + "\n",
     ]
     if chart:

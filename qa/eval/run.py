@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -126,6 +127,7 @@ def evaluate(
     from qa.answer import Pipeline
 
     say = log or (lambda _msg: None)
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     es = eval_settings(settings)
     report = index_corpus(es, progress=progress)
     say(report.summary())
@@ -161,6 +163,8 @@ def evaluate(
         "pairs": len(pairs),
         "seconds": seconds,
         "top_k": settings.top_k,
+        # Latency depends on what else the machine runs: the 1-minute load average before and after.
+        "load_average": [load_before, os.getloadavg()[0] if hasattr(os, "getloadavg") else None],
     }
     return EvalResult(records, summaries, meta)
 
