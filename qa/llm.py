@@ -86,19 +86,26 @@ class LlamaCppLLM:
     def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
         """Greedy decoding, streamed."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        chat = bool((self._llm.metadata or {}).get("tokenizer.chat_template"))
         with _GEN_LOCK:
             t0 = time.perf_counter()
             first: float | None = None
             n = 0
-            for chunk in self._llm.create_chat_completion(
-                messages=messages,
-                stream=True,
-                temperature=0.0,
-                top_k=1,
-                max_tokens=max_tokens,
-                repeat_penalty=1.1,
-            ):
-                delta = chunk["choices"][0]["delta"].get("content") or ""
+            params: dict[str, Any] = {
+                "stream": True,
+                "temperature": 0.0,
+                "top_k": 1,
+                "max_tokens": max_tokens,
+                "repeat_penalty": 1.1,
+            }
+            if chat:
+                chunks = self._llm.create_chat_completion(messages=messages, **params)
+            else:
+                # A base model (no chat template): the same text as a plain completion, one line of answer.
+                chunks = self._llm.create_completion(f"{system}\n\n{user}", stop=["\n"], **params)
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                delta = (choice["delta"].get("content") if chat else choice.get("text")) or ""
                 if not delta:
                     continue
                 if first is None:
