@@ -13,7 +13,7 @@ Embedding 100,000 sentences at ~150/s would take over ten minutes, so the corpus
    the folder sees every article as unchanged.
 
 So a record is a two-sentence unit (~290 characters) where a seed sentence is one: BM25 documents are
-longer, and dense neighbourhoods are denser (every base sentence is in ~70 records), than in real news.
+longer, and dense neighbourhoods are denser (with 2,000 bases, each is in ~100 records), than in real news.
 """
 
 from __future__ import annotations

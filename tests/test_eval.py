@@ -18,7 +18,7 @@ from qa.eval.pairs import load_pairs
 from qa.eval.report import format_table, misses
 from qa.eval.run import EvalResult, evaluate, load_floors, write_outputs
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # one module fixture runs every pair
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 RECORD_KEYS = {
     "pipeline",
