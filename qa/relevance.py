@@ -282,17 +282,8 @@ def numbers_in_context(claim: str, evidence: str, before: int = 1, after: int = 
     claim ("53 Taliban militants were killed" is not backed by "147 … were killed and 53 others were
     wounded")."""
 
-    def contexts(text: str) -> dict[str, set[str]]:
-        toks = words(text)
-        out: dict[str, set[str]] = {}
-        for i, tok in enumerate(toks):
-            for n in numbers(tok):
-                window = toks[max(0, i - before) : i] + toks[i + 1 : i + 1 + after]
-                out.setdefault(n, set()).update(content_words(" ".join(window)))
-        return out
-
-    ev = contexts(evidence)
-    for n, ctx in contexts(claim).items():
+    ev = _number_contexts(evidence, before, after)
+    for n, ctx in _number_contexts(claim, before, after).items():
         if n not in ev:
             return False
         if ctx and ev[n] and not (ctx & ev[n]):
@@ -301,6 +292,7 @@ def numbers_in_context(claim: str, evidence: str, before: int = 1, after: int = 
 
 
 def _number_contexts(text: str, before: int, after: int) -> dict[str, set[str]]:
+    """Each number of `text` → the content words within `before`/`after` tokens of it."""
     toks = words(text)
     out: dict[str, set[str]] = {}
     for i, tok in enumerate(toks):

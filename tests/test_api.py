@@ -43,6 +43,7 @@ from tests.live_server import (
     stop_shared,
     wait_until,
 )
+from tests.sse import parse_sse
 
 TOKEN = "s3cret-token"
 DISTRICT = "Which district did the Taliban take?"
@@ -89,25 +90,6 @@ def district(live: LiveServer) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
-
-
-def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str | None, str]]:
-    """(event, data) pairs from an event stream; comment lines are skipped."""
-    event: str | None = None
-    data: list[str] = []
-    for line in lines:
-        if line == "":
-            if data:
-                yield event, "\n".join(data)
-            event, data = None, []
-        elif line.startswith(":"):
-            continue
-        elif line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].lstrip(" "))
-    if data:
-        yield event, "\n".join(data)
 
 
 def raw_get(base: str, raw_path: str, token: str | None = None) -> tuple[int, bytes]:
