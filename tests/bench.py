@@ -65,6 +65,17 @@ def load_note() -> str:
     return f"1-min load average at this point: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."
 
 
+def proc_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
+    """A process's memory from /proc (VmRSS now, VmHWM peak), in MB; NaN where /proc is missing."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def ms(x: float) -> str:
     return f"{x:.1f}" if x < 100 else f"{x:.0f}"
 
@@ -278,6 +289,7 @@ def serve_first_answer(cli_data: Path, question: str, limit_s: float = 180.0) ->
             out["health"] = httpx.get(f"{url}/api/health", timeout=60).status_code
         except httpx.HTTPError as e:
             out["health"] = f"{type(e).__name__}"
+        out["peak_mb"] = proc_mb(proc.pid, "VmHWM")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -311,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     rep = Report()
     tmp = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     try:
-        run(rep, tmp, args)
+        serve_mb = run(rep, tmp, args)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     total_s = time.perf_counter() - t_start
@@ -325,10 +337,10 @@ def main(argv: list[str] | None = None) -> int:
         [(n, g, m, "–" if ok is None else ("PASS" if ok else "MISS")) for n, g, m, ok in rep.targets],
     )
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     rep(
-        f"Peak memory (ru_maxrss): this process {self_mb:.0f} MB (seeds + {args.records:,} synthetic records "
-        f"+ model + LlamaIndex baseline); largest child (`qa index` / `qa serve`) {child_mb:.0f} MB."
+        f"Peak memory (ru_maxrss) of this process: {self_mb:.0f} MB (it holds the seeds, the "
+        f"{args.records:,}-record corpus, the model and the LlamaIndex baseline). "
+        f"`qa serve` after its first answer (VmHWM): {serve_mb:.0f} MB."
     )
     rep(
         f"Load average at start {load0[0]:.1f} / {load0[1]:.1f} / {load0[2]:.1f}, at end "
@@ -339,8 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(rep: Report, tmp: Path, args: argparse.Namespace) -> None:
-    """The measurements, in an order that keeps the model's prefix cache meaningful."""
+def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
+    """The measurements, in an order that keeps the model's prefix cache meaningful. Returns the peak
+    memory of `qa serve` in MB."""
     import chromadb
     import onnxruntime
 
@@ -434,9 +447,11 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> None:
     syn_settings = Settings(data_dir=tmp / "syn-data", corpus_dir=tmp / "syn-corpus", llm="llamacpp")
     log(f"building the synthetic corpus: {args.records} records")
     syn = build_synthetic(rep, syn_settings, tmp / "syn-corpus", bases, base_vecs, args.records)
+    rss0 = proc_mb()
     t0 = time.perf_counter()
     big = Retriever(syn_settings, emb)
     big_load_s = time.perf_counter() - t0
+    big_mb = proc_mb() - rss0
     log(f"retrieval at {len(big.sentences)} sentences (loaded in {big_load_s:.0f}s)")
     big_stages, big_raw, big_raw_ids = bench_retrieval(big, questions, max(1, args.reps - 1))
     big_recall = recall(big, gold, 5)
@@ -482,7 +497,8 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> None:
         f"{len(bases):,} embedded base sentences (tests/synthetic.py), inserted with "
         f"`Store.put_articles` in {syn['insert_s']:.0f} s "
         f"({syn['records'] / syn['insert_s']:.0f} records/s); Retriever load (read everything, build BM25) "
-        f"{big_load_s:.1f} s; warm re-index of all {syn['unchanged']:,} unchanged articles "
+        f"{big_load_s:.1f} s, and it holds {big_mb:.0f} MB more resident memory; warm re-index of all "
+        f"{syn['unchanged']:,} unchanged articles "
         f"(`index_corpus`, 0 embedded) {syn['warm_reindex_s']:.1f} s."
     )
     rep()
@@ -664,6 +680,7 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> None:
     log("`qa serve` to the first answered POST /api/ask")
     served = serve_first_answer(cli_data, q0)  # a question that reaches the model
     first_s = served.get("first_answer_s")
+
     api_t = (served.get("answer") or {}).get("timings", {})
     rep("## `qa serve` to the first answer")
     rep()
@@ -693,6 +710,7 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> None:
         f"{first_s:.1f} s" if first_s else "none",
         bool(first_s and first_s <= 10),
     )
+    return float(served.get("peak_mb", float("nan")))
 
 
 if __name__ == "__main__":
