@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from index.errors import InputError
+from index.errors import InputError, QAError
 from index.settings import Settings
 from qa import prompts
 from qa.cite import Claim, ClaimStream, best_support, defang, split_claims, strip_markers, verify_citations
@@ -423,7 +423,8 @@ class Pipeline:
         for ev in self.stream(question, history, top_k):
             if ev.type == "done":
                 final = ev.data["answer"]
-        assert final is not None
+        if final is None:  # stream() always ends in `done` or raises; this guards a broken invariant
+            raise QAError("The answer pipeline ended without an answer; ask again.")
         return final
 
     def _compose(
