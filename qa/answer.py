@@ -169,6 +169,8 @@ def _known(term: str, vocabulary: Set[str]) -> bool:
 def _refusal(
     question: str, reason: str, model: str, backend: str, timings: dict[str, float], retrieved: list[str]
 ) -> Answer:
+    for stage in ("retrieve_ms", "prompt_ms", "prefill_ms", "decode_ms", "verify_ms"):
+        timings.setdefault(stage, 0.0)  # refused before the model ran: those stages cost nothing
     return Answer(
         question=question,
         answer=prompts.REFUSAL,

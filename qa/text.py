@@ -67,6 +67,7 @@ _LEMMAS = {
 # fmt: on
 
 
+@functools.lru_cache(maxsize=262144)
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match district/districts, capture/captured, fight/fighting."""
     w = word.lower().replace("'s", "").replace("’s", "")
