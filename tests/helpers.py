@@ -41,3 +41,17 @@ def assert_valid_answer(answer: Answer, corpus: Path = SEEDS) -> None:
 def mentions(answer: Answer, *alternatives: str) -> bool:
     """Does the answer text contain one of the alternatives, word-bounded and case-insensitive?"""
     return any(re.search(rf"(?<!\w){re.escape(a)}(?!\w)", answer.answer, re.IGNORECASE) for a in alternatives)
+
+
+def assert_answers(answer: Answer, expected: tuple[str, ...], corpus: Path = SEEDS) -> None:
+    """A valid, non-refused answer that names one of `expected` and cites a sentence holding it."""
+    assert_valid_answer(answer, corpus)
+    assert not answer.refused, answer.notes
+    assert mentions(answer, *expected), answer.answer
+    assert any(any(e.lower() in c.quote.lower() for e in expected) for c in answer.citations)
+
+
+def assert_refused(answer: Answer, corpus: Path = SEEDS) -> None:
+    """A refusal: the sentinel, no citations."""
+    assert answer.refused, answer.answer
+    assert_valid_answer(answer, corpus)
