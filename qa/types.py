@@ -16,6 +16,12 @@ class Citation(BaseModel):
     quote: str = Field(description="The exact sentence: file_text[start:end].")
     start: int = Field(description="Character offset where the sentence starts in the file.")
     end: int = Field(description="Character offset where the sentence ends in the file.")
+    answer_start: int | None = Field(
+        default=None,
+        description="Where the short answer starts in the file, inside this sentence "
+        "(file_text[answer_start:answer_end] is the phrase); null when this citation does not carry it.",
+    )
+    answer_end: int | None = Field(default=None, description="Where the short answer ends in the file.")
 
 
 class Answer(BaseModel):
@@ -31,7 +37,14 @@ class Answer(BaseModel):
     model: str = ""
     timings: dict[str, float] = Field(default_factory=dict)
     backend: str = ""
-    mode: str = Field(default="", description="generated | aligned | extractive | refused")
+    mode: str = Field(
+        default="",
+        description="generated (the model's answer, verified) | extractive (a span the pipeline found) "
+        "| refused",
+    )
+    short_answer: str = Field(
+        default="", description="The short answer the text leads with; empty on refusal."
+    )
     reported_by: dict[str, int] = Field(
         default_factory=dict, description="For each cited sentence id: how many articles carry that sentence."
     )

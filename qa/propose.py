@@ -1,0 +1,301 @@
+"""Candidate answers: spans of the best evidence sentences (entities, numbers, dates, noun chunks, reason
+clauses) and spans the model names, each scored by how well it fits the question.
+
+The features are corpus-independent: the fit of the span's type to the question, how much of the question
+its sentence holds (weighted by how rare each word is in the corpus), how near the question's words stand
+to the span, whether the span is an argument of the question's predicate (qa/verify.py), and the
+retrieval score. The weights live in qa/weights.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from index.sentences import Sentence
+from qa.nlp import content_keys, is_content, keys, tree_distance
+from qa.question import NUMBERS, Question
+from qa.retrieve import Group
+from qa.text import fold
+from qa.verify import is_subject, locate, negation_agrees, role
+from qa.weights import WEIGHTS, Weights
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span
+
+MAX_SPAN_TOKENS = 12
+_REASON_MARKS = frozenset({"because", "since", "as", "so"})
+_REASON_PREPS = frozenset({"because", "due", "owing", "thanks"})
+
+
+@dataclass
+class Evidence:
+    """One evidence group's lead sentence, parsed, with its rank and the words of its context (the
+    sentence before it in its file), which can name what the sentence only refers to."""
+
+    group: Group
+    doc: Doc
+    rank: int
+    context: frozenset[str] = frozenset()
+    file_text: str = ""  # the folded text of the sentence's whole file, for the question's names
+
+    @property
+    def sentence(self) -> Sentence:
+        """The lead sentence."""
+        return self.group.lead.sentence
+
+
+@dataclass
+class Candidate:
+    """A span of an evidence sentence offered as the answer, with its features and score."""
+
+    text: str
+    evidence: Evidence
+    start: int  # offsets in the sentence text
+    end: int
+    label: str
+    source: str = "extractive"  # extractive | model
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+    @property
+    def key(self) -> str:
+        """What the candidate asserts, normalised: two spans with the same key are one answer."""
+        return " ".join(w for w in fold(self.text).replace("'s", "").split() if w not in ("the", "a", "an"))
+
+
+def sentence_spans(doc: Doc, q: Question) -> list[tuple[int, int, str]]:
+    """Candidate spans of one sentence: `(start, end, label)` with character offsets in the sentence."""
+    out: dict[tuple[int, int], str] = {}
+    for e in doc.ents:
+        out[(e.start_char, e.end_char)] = e.label_
+    for nc in doc.noun_chunks:
+        if nc.root.pos_ == "PRON":
+            continue
+        span = _trim(nc)
+        if span is not None and (span.start_char, span.end_char) not in out:
+            out[(span.start_char, span.end_char)] = "NP"
+    for t in doc:
+        # A noun with everything that hangs on it: "a function of the size of the instance", "yes or no".
+        if t.pos_ in ("NOUN", "PROPN") and t.dep_ != "ROOT":
+            sub = list(t.subtree)
+            if 1 < len(sub) <= MAX_SPAN_TOKENS and len(sub) < len(doc) - 1:
+                first = sub[1] if sub[0].pos_ in ("DET", "ADP") and len(sub) > 2 else sub[0]
+                out.setdefault((first.idx, sub[-1].idx + len(sub[-1].text)), "NP")
+        if t.like_num and not any(a <= t.idx < b for a, b in out):
+            out[(t.idx, t.idx + len(t.text))] = "CARDINAL"
+    if q.kind in ("reason", "manner", "thing", "yesno"):
+        for a, b in _clauses(doc, q):
+            out.setdefault((a, b), "CLAUSE")
+    return [(a, b, lab) for (a, b), lab in out.items() if b > a]
+
+
+def _trim(span: Span) -> Span | None:
+    """A noun chunk without a leading determiner or possessive pronoun."""
+    toks = [t for t in span if not (t.i == span.start and t.pos_ in ("DET", "PRON"))]
+    if not toks:
+        return None
+    return span.doc[toks[0].i : toks[-1].i + 1]
+
+
+def _clauses(doc: Doc, q: Question) -> list[tuple[int, int]]:
+    """Reason and manner clauses ("because the dam failed", "due to heavy rain", "by closing roads"),
+    and for other questions the clause that holds the question's predicate."""
+    out = []
+    for t in doc:
+        if t.dep_ == "mark" and t.lower_ in _REASON_MARKS and q.kind == "reason":
+            sub = list(t.head.subtree)
+            out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
+        elif (
+            t.dep_ == "prep"
+            and t.lower_ in _REASON_PREPS | {"by", "through", "to"}
+            or (
+                t.dep_ in ("advcl", "xcomp")
+                and any(c.lower_ == "to" for c in t.children)
+                and q.kind == "reason"
+            )
+        ):
+            sub = list(t.subtree)
+            if len(sub) > 1:
+                out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
+    return out
+
+
+def extractive(
+    q: Question,
+    evidence: Sequence[Evidence],
+    idf: Callable[[str], float],
+    weights: Weights = WEIGHTS,
+) -> list[Candidate]:
+    """Every candidate span of the evidence, scored, best first."""
+    out: list[Candidate] = []
+    for ev in evidence:
+        for s, e, label in sentence_spans(ev.doc, q):
+            c = Candidate(ev.sentence.text[s:e], ev, s, e, label)
+            if score(c, q, idf, weights):
+                out.append(c)
+    add_votes(out, evidence, weights)
+    return out
+
+
+def add_votes(cands: list[Candidate], evidence: Sequence[Evidence], weights: Weights = WEIGHTS) -> None:
+    """Redundancy: an answer that several sources state is likelier. Sets each candidate's `votes` (the
+    share of the evidence's files that state the same answer), re-scores, and sorts best first."""
+    files: dict[str, set[str]] = {}
+    for c in cands:
+        files.setdefault(c.key, set()).update(c.evidence.group.files)
+    n_files = len({f for ev in evidence for f in ev.group.files})
+    for c in cands:
+        c.features["votes"] = len(files[c.key]) / n_files if n_files > 1 else 0.0
+        c.score = weights.candidate(c.features)
+    cands.sort(key=lambda c: -c.score)
+
+
+def from_model(
+    q: Question,
+    answer: str,
+    evidence: Sequence[Evidence],
+    marked: Sequence[int],
+    idf: Callable[[str], float],
+    weights: Weights = WEIGHTS,
+) -> list[Candidate]:
+    """The model's short answer found in the evidence: in the sentences it marked first, else anywhere
+    (its marker is then repaired). Empty when no evidence sentence contains it."""
+    order = [i for i in marked if 0 <= i < len(evidence)] + [
+        i for i in range(len(evidence)) if i not in marked
+    ]
+    out = []
+    for i in order:
+        ev = evidence[i]
+        where = locate(answer, ev.sentence.text)
+        if where is None:
+            continue
+        s, e = where
+        c = Candidate(ev.sentence.text[s:e], ev, s, e, _label_of(ev.doc, s, e), source="model")
+        c.features["marked"] = 1.0 if i in marked else 0.0
+        if score(c, q, idf, weights):
+            out.append(c)
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def _label_of(doc: Doc, start: int, end: int) -> str:
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return "NP"
+    for ent in doc.ents:
+        if (
+            ent.start_char <= span.start_char
+            and span.end_char <= ent.end_char
+            or (span.start_char <= ent.start_char and ent.end_char <= span.end_char)
+        ):
+            return ent.label_
+    if any(t.like_num for t in span):
+        return "CARDINAL"
+    return "NP" if span.root.pos_ in ("NOUN", "PROPN") else "CLAUSE"
+
+
+def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights) -> bool:
+    """Fill `c.features` and `c.score`; False when the span cannot be an answer at all (it only repeats
+    the question, or is too long)."""
+    doc = c.evidence.doc
+    span = doc.char_span(c.start, c.end, alignment_mode="expand")
+    if span is None or len(span) > MAX_SPAN_TOKENS and c.label != "CLAUSE":
+        return False
+    span_keys = content_keys(span)
+    if c.label not in NUMBERS | {"DATE", "TIME", "CLAUSE"} and not span_keys:
+        return False
+    new = span_keys - q.focus
+    if span_keys and not new and fold(span.text) not in q.names and c.label != "CLAUSE":
+        return False  # the span only repeats the question ("the district" for "which district")
+    if q.names and any(fold(span.text) == n for n in q.names):
+        return False
+    weight = {k: idf(k) for k in q.focus}
+    total = sum(weight.values()) or 1.0
+    sent_keys = content_keys(doc)
+    held = {k for k in q.focus if k in sent_keys}
+    ctx = {k for k in q.focus - held if k in c.evidence.context}
+    f = c.features
+    f["cover"] = sum(weight[k] for k in held) / total
+    f["context"] = sum(weight[k] for k in ctx) / total
+    missing = [weight[k] for k in q.focus if k not in held and k not in ctx]
+    f["missing_max"] = max(missing, default=0.0) / (max(weight.values(), default=1.0) or 1.0)
+    here = fold(doc.text)
+    f["names_missing"] = (
+        sum(1.0 if n not in c.evidence.file_text else 0.5 for n in q.names if n not in here) / len(q.names)
+        if q.names
+        else 0.0
+    )
+    f["near"] = _nearness(span, q, weight, total)
+    f["linked"] = _linked(span, q, weight, total)
+    f["type"] = _type_fit(c.label, q)
+    r = role(q, doc, c.start, c.end)
+    f["role"] = 0.0 if r is None else (1.0 if r else -1.0)
+    f["subject"] = 1.0 if q.subject_asked and is_subject(doc, c.start, c.end) else 0.0
+    f["head"] = _head_fit(span, q)
+    f["negation"] = 0.0 if negation_agrees(q, doc) else -1.0
+    f["novel"] = len(new) / len(span_keys) if span_keys else 1.0
+    f["sim"] = max(h.similarity for h in c.evidence.group.hits)
+    f["rank"] = 1.0 / (1.0 + c.evidence.rank)
+    f["length"] = min(len(span), 20) / 20.0
+    f["files"] = min(len(c.evidence.group.files), 5) / 5.0
+    f.setdefault("marked", 0.0)
+    f["model"] = 1.0 if c.source == "model" else 0.0
+    c.score = w.candidate(f)
+    return True
+
+
+def _nearness(span: Span, q: Question, weight: dict[str, float], total: float) -> float:
+    """How close the question's words stand to the span in its sentence (1 next to it, falling with
+    distance), weighted by rarity."""
+    got = 0.0
+    for t in span.doc:
+        if t.i >= span.start and t.i < span.end or not is_content(t):
+            continue
+        hit = keys(t) & q.focus
+        if not hit:
+            continue
+        d = span.start - t.i if t.i < span.start else t.i - span.end + 1
+        got = max(got, 0.0) + max(weight[k] for k in hit) / (1.0 + d / 4.0)
+    return min(got / total, 1.0)
+
+
+def _linked(span: Span, q: Question, weight: dict[str, float], total: float) -> float:
+    """Share of the question's words (by rarity) within two dependency edges of the span: an answer is
+    attached to what the question says about it ("Rahmani, a police spokesman")."""
+    got: set[str] = set()
+    for t in span.doc:
+        if span.start <= t.i < span.end or not is_content(t):
+            continue
+        hit = keys(t) & q.focus
+        if hit and tree_distance(t, span.root) <= 2:
+            got |= hit
+    return sum(weight[k] for k in got) / total
+
+
+def _type_fit(label: str, q: Question) -> float:
+    if q.labels:
+        if label in q.labels:
+            return 1.0
+        if q.kind == "number" and label in ("DATE", "TIME"):
+            return 0.5
+        return -1.0 if label in ("CLAUSE",) else 0.0
+    if q.kind in ("reason", "manner"):
+        return 1.0 if label == "CLAUSE" else -0.5
+    return 0.5 if label not in ("CARDINAL", "ORDINAL", "CLAUSE") else 0.0
+
+
+def _head_fit(span: Span, q: Question) -> float:
+    """For "which X": the span is an X ("the Imam Sahib district") or stands right next to X."""
+    if not q.head:
+        return 0.0
+    if content_keys(span) & q.head:
+        return 1.0
+    doc = span.doc
+    for t in doc[max(0, span.start - 3) : min(len(doc), span.end + 3)]:
+        if keys(t) & q.head and (span.start <= t.head.i < span.end or span.root.head.i == t.i):
+            return 1.0
+        if keys(t) & q.head:
+            return 0.5
+    return 0.0

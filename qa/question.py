@@ -1,0 +1,133 @@
+"""What a question asks for, read from its parse: the wh-word, the expected answer type, its focus words,
+its predicate and the noun of a "which X" question. Pure given the parse; table-tested.
+
+Answer types are spaCy's OntoNotes entity labels. The table from question form to labels is general
+English (classic factoid QA typing), not a list of any corpus's words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from qa.nlp import content_keys, is_content, keys, negated, parse
+from qa.text import fold
+
+Kind = Literal["person", "date", "place", "number", "reason", "manner", "thing", "yesno"]
+
+PEOPLE = frozenset({"PERSON", "ORG", "NORP", "GPE"})
+DATES = frozenset({"DATE", "TIME"})
+PLACES = frozenset({"GPE", "LOC", "FAC", "ORG"})
+NUMBERS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"})
+# "how far / long / big ..." asks for a measure; "how" + verb asks for a manner.
+_MEASURE_ADVERBS = frozenset(
+    {"far", "long", "big", "large", "tall", "high", "old", "wide", "deep", "fast", "close", "near", "heavy"}
+)
+_COUNT_ADVERBS = frozenset({"many", "much", "often"})
+# The noun of a "what X" / "which X" question that names a type of answer.
+_TYPE_NOUNS: dict[str, tuple[Kind, frozenset[str]]] = {
+    **{w: ("date", DATES) for w in ("year", "date", "day", "month", "century", "decade", "time", "era")},
+    **{
+        w: ("number", NUMBERS)
+        for w in ("number", "amount", "percentage", "percent", "proportion", "share", "rate", "total")
+    },
+    **{
+        w: ("place", PLACES)
+        for w in ("country", "city", "town", "state", "place", "nation", "region", "continent", "location")
+    },
+    **{w: ("person", PEOPLE) for w in ("person", "man", "woman", "who")},
+}
+_WH = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "why", "how"})
+
+
+@dataclass(frozen=True)
+class Question:
+    """A parsed question."""
+
+    text: str
+    wh: str  # the question word ("who", "when", "how many", ...) or "" for a yes/no question
+    kind: Kind
+    labels: frozenset[str]  # entity labels that fit the answer; empty: any span
+    focus: frozenset[str]  # match keys of the content words (without the question and type words)
+    names: frozenset[str]  # folded texts of the question's named entities
+    predicate: frozenset[str]  # match keys of the main content verb, empty when there is none
+    head: frozenset[str]  # match keys of the noun of "which X" / "what X", empty when none
+    negated: bool
+    subject_asked: bool  # the wh-word is the subject ("who reviewed ...?")
+
+
+def analyse(text: str) -> Question:
+    """Read the question form from the parse of `text`."""
+    doc = parse(text)
+    toks = list(doc)
+    wh_i = next((i for i, t in enumerate(toks) if t.lower_ in _WH), None)
+    wh = toks[wh_i].lower_ if wh_i is not None else ""
+    nxt = toks[wh_i + 1] if wh_i is not None and wh_i + 1 < len(toks) else None
+    kind: Kind = "thing"
+    labels: frozenset[str] = frozenset()
+    head_tok = None
+    skip: set[int] = {wh_i} if wh_i is not None else set()
+    if wh in ("who", "whom", "whose"):
+        kind, labels = "person", PEOPLE
+    elif wh == "when":
+        kind, labels = "date", DATES
+    elif wh == "where":
+        kind, labels = "place", PLACES
+    elif wh == "why":
+        kind = "reason"
+    elif wh == "how" and nxt is not None:
+        word = nxt.lower_
+        if word in _COUNT_ADVERBS or word in _MEASURE_ADVERBS:
+            wh = f"how {word}"
+            skip.add(nxt.i)
+            kind = "number"
+            labels = NUMBERS | (DATES if word in ("long", "old", "often") else frozenset())
+        else:
+            kind = "manner"
+    elif wh in ("what", "which") and nxt is not None:
+        # "what year", "which three provinces", "what kind of river": the first noun after the wh-word.
+        for t in toks[wh_i + 1 : wh_i + 5] if wh_i is not None else []:
+            if t.pos_ in ("NOUN", "PROPN") and t.dep_ not in ("nsubj",) or t.pos_ == "NOUN":
+                head_tok = t
+                break
+            if t.pos_ in ("VERB", "AUX"):
+                break
+        if (
+            head_tok is not None
+            and head_tok.lower_ in ("kind", "type", "sort", "name")
+            and head_tok.i + 2 < len(toks)
+        ):
+            skip.add(head_tok.i)
+            head_tok = next((t for t in toks[head_tok.i + 1 : head_tok.i + 4] if t.pos_ == "NOUN"), head_tok)
+        if head_tok is not None:
+            typed = _TYPE_NOUNS.get(head_tok.lemma_.lower())
+            if typed:
+                kind, labels = typed
+                skip.add(head_tok.i)
+    elif wh == "":
+        kind = "yesno"
+    focus = content_keys(t for t in toks if t.i not in skip and t.lower_ not in _WH)
+    root = next((t for t in toks if t.dep_ == "ROOT"), None)
+    verb = None
+    if root is not None:
+        if root.pos_ == "VERB" and is_content(root):
+            verb = root
+        else:  # "What was the reason the dam failed?": a content verb below an auxiliary root
+            verb = next((t for t in root.subtree if t.pos_ == "VERB" and is_content(t)), None)
+    subject_asked = (
+        wh_i is not None
+        and toks[wh_i].dep_ in ("nsubj", "nsubjpass")
+        or (head_tok is not None and head_tok.dep_ in ("nsubj", "nsubjpass"))
+    )
+    return Question(
+        text=text,
+        wh=wh,
+        kind=kind,
+        labels=labels,
+        focus=focus,
+        names=frozenset(fold(e.text) for e in doc.ents),
+        predicate=keys(verb) if verb is not None else frozenset(),
+        head=keys(head_tok) if head_tok is not None and head_tok.i not in skip else frozenset(),
+        negated=root is not None and negated(root),
+        subject_asked=subject_asked,
+    )

@@ -1,0 +1,194 @@
+"""Does a sentence state this answer to this question? Pure functions over parses, table-tested.
+
+A candidate answer (a span of an evidence sentence, from the model or from the extractive proposer) is
+kept only when its sentence states it as the answer:
+- the span is in the sentence (`locate`);
+- its role matches (`role`): where the sentence has the question's predicate, the span belongs to that
+  predicate and not to another verb ("the spokesman said the minister reviewed" does not make the
+  spokesman the one who reviewed);
+- negation agrees (`negation_agrees`).
+A model's free sentence is checked the same way, clause by clause (`claim_supported`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from qa.nlp import content_keys, is_content, keys, negated, predicate
+from qa.question import Question
+from qa.text import fold, numbers
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+# A claim must share this much of its content with the sentence it rests on.
+MIN_CLAIM_COVERAGE = 0.6
+# What a small model wraps around an answer: "Answer:", "<evidence>", "[1]" glued to a word, quotes.
+_SCAFFOLD = re.compile(
+    r"</?\s*(evidence|answer|question|context|s|im_start|im_end)\s*>|<\|[^|>]*\|>|^\s*(final\s+)?answer\s*:\s*"
+    r"|^\s*question\s*:.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def strip_scaffolding(text: str) -> str:
+    """Remove prompt scaffolding a model may echo ("<evidence>", "Answer:", chat-template tokens)."""
+    return re.sub(r"\s+", " ", _SCAFFOLD.sub(" ", text)).strip()
+
+
+def _folded_map(text: str) -> tuple[str, list[int]]:
+    """`fold(text)` character by character, with the index in `text` of every folded character."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        f = fold(ch)
+        out.append(f)
+        where.extend([i] * len(f))
+    return "".join(out), where
+
+
+def locate(answer: str, sentence: str) -> tuple[int, int] | None:
+    """`[start, end)` of `answer` in `sentence` (exact, else case-, accent- and quote-insensitive, on word
+    boundaries); None when the sentence does not contain it."""
+    a = answer.strip().strip("\"'“”‘’").strip()
+    a = re.sub(r"[.,;:!?]+$", "", a).strip()
+    if not a:
+        return None
+    i = sentence.find(a)
+    if i >= 0:
+        return i, i + len(a)
+    fs, where = _folded_map(sentence)
+    fa = re.sub(r"\s+", " ", fold(a))
+    m = re.search(r"(?<!\w)" + re.escape(fa).replace(r"\ ", r"\s+") + r"(?!\w)", fs)
+    if m is None:
+        return None
+    return where[m.start()], where[m.end() - 1] + 1
+
+
+def _span(doc: Doc, start: int, end: int) -> Span | None:
+    return doc.char_span(start, end, alignment_mode="expand")
+
+
+def predicate_tokens(q: Question, doc: Doc) -> list[Token]:
+    """Tokens of the sentence that are the question's predicate (same lemma or stem)."""
+    if not q.predicate:
+        return []
+    return [t for t in doc if t.pos_ in ("VERB", "NOUN", "ADJ") and keys(t) & q.predicate]
+
+
+def role(q: Question, doc: Doc, start: int, end: int) -> bool | None:
+    """Is the span an argument of the question's predicate in this sentence? None when the sentence does
+    not use the predicate (a paraphrase: the parse cannot tell, the scorer decides)."""
+    preds = predicate_tokens(q, doc)
+    if not preds:
+        return None
+    span = _span(doc, start, end)
+    if span is None:
+        return False
+    root = span.root
+    own = predicate(root) if root.pos_ not in ("VERB", "AUX") else root
+    for p in preds:
+        if own is not None and own.i == p.i or span.start <= p.i < span.end:
+            return True
+        # "the minister, who reviewed the plan": the predicate modifies the span (a relative clause)
+        if span.start <= p.head.i < span.end and p.dep_ in ("relcl", "acl", "amod"):
+            return True
+        # "the minister's review of the plan": the span hangs on the predicate noun
+        if p.pos_ == "NOUN" and any(a.i == p.i for a in root.ancestors):
+            return True
+    return False
+
+
+def is_subject(doc: Doc, start: int, end: int) -> bool:
+    """Is the span the subject (or the passive agent) of its clause?"""
+    span = _span(doc, start, end)
+    if span is None:
+        return False
+    root = span.root
+    if root.dep_ in ("nsubj", "nsubjpass", "appos") or root.dep_ == "compound" and root.head.dep_ == "nsubj":
+        return True
+    return root.dep_ == "pobj" and root.head.dep_ == "agent"
+
+
+def negation_agrees(q: Question, doc: Doc) -> bool:
+    """A negated question needs a negated predicate and the other way round; True when the sentence
+    does not use the predicate."""
+    preds = predicate_tokens(q, doc)
+    if not preds:
+        return True
+    return any(negated(p) == q.negated for p in preds)
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """Why a free sentence is or is not supported by an evidence sentence."""
+
+    ok: bool
+    reason: str = ""
+
+
+def claim_supported(claim: Doc, evidence: Doc) -> ClaimCheck:
+    """Does the evidence sentence state the claim? Numbers and names must be there, most content words
+    too, and every clause of the claim must have its predicate in the evidence with the same subject and
+    the same polarity."""
+    ev_text = fold(evidence.text)
+    missing_nums = numbers(claim.text) - numbers(evidence.text)
+    if missing_nums:
+        return ClaimCheck(False, f"number {sorted(missing_nums)[0]} is not in the evidence")
+    for ent in claim.ents:
+        if ent.label_ in ("CARDINAL", "ORDINAL"):
+            continue
+        if not _entity_in(fold(ent.text), ev_text):
+            return ClaimCheck(False, f"{ent.text!r} is not in the evidence")
+    c_keys = content_keys(claim)
+    e_keys = content_keys(evidence)
+    if not c_keys:
+        return ClaimCheck(False, "the claim says nothing")
+    cover = len(c_keys & e_keys) / len(c_keys)
+    if cover < MIN_CLAIM_COVERAGE:
+        return ClaimCheck(False, f"only {cover:.0%} of its words are in the evidence")
+    for verb in (t for t in claim if t.pos_ == "VERB" and is_content(t)):
+        same = [t for t in evidence if t.pos_ in ("VERB", "NOUN") and keys(t) & keys(verb)]
+        if not same:
+            continue  # a paraphrased verb: coverage above decides
+        subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+        subj_keys = content_keys(subj[0].subtree) if subj else frozenset()
+        if subj_keys and not any(_subject_matches(subj_keys, t) for t in same):
+            return ClaimCheck(False, f"in the evidence someone else {verb.lemma_}s")
+        if not any(negated(t) == negated(verb) for t in same):
+            return ClaimCheck(False, f"the evidence {'does not negate' if negated(verb) else 'negates'} it")
+    return ClaimCheck(True)
+
+
+def _entity_in(name: str, text: str) -> bool:
+    """A name is in the text when each of its words is (so "Zabihullah Mujahed" meets "Mujahed")."""
+    if re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text):
+        return True
+    parts = [p for p in re.findall(r"\w+", name) if len(p) > 2 and p not in ("the", "and")]
+    return (
+        bool(parts)
+        and any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text) for p in parts[-1:])
+        and all(p in text for p in parts)
+    )
+
+
+def _subject_matches(subj_keys: frozenset[str], verb: Token) -> bool:
+    """Does the subject of `verb` (or its agent, or the subject it inherits) share a word with the
+    claim's subject? A pronoun subject can refer to anyone, so it matches."""
+    cands = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "agent")]
+    if not cands and verb.dep_ in ("xcomp", "conj", "advcl", "relcl", "acl"):
+        return (
+            _subject_matches(subj_keys, verb.head)
+            or verb.dep_ in ("relcl", "acl")
+            and bool(content_keys([verb.head]) & subj_keys)
+        )
+    if not cands:
+        return True
+    for c in cands:
+        if c.pos_ == "PRON":
+            return True
+        if content_keys(c.subtree) & subj_keys:
+            return True
+    return False
