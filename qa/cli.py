@@ -162,11 +162,42 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     ps.set_defaults(func=cmd_serve)
     pe = sub.add_parser("eval", help="run the fixed Q&A pairs and report metrics")
-    pe.add_argument("--pairs", help="YAML or JSON pairs file (default: the shipped pairs)")
-    pe.add_argument("--corpus", help="corpus folder (default: seeds/)")
+    pe.add_argument(
+        "--pairs",
+        help="shipped-style YAML/JSON pairs or a SQuAD-style questions.json (default: the shipped pairs)",
+    )
+    pe.add_argument(
+        "--corpus",
+        help="corpus folder (default: the corpus/ folder beside --pairs if there is one, else seeds/)",
+    )
+    pe.add_argument(
+        "--set",
+        help="an evaluation set: a name under qa/eval/sets (e.g. squad2-rhine) or a folder with "
+        "questions.json and corpus/",
+    )
     pe.add_argument("--out", default="eval-out", help="folder for results.json, report.md, chart.png")
-    pe.add_argument("--pipeline", choices=["ours", "baseline", "both"], default="ours")
+    pe.add_argument(
+        "--pipeline",
+        default="ours",
+        help="ours, standin (ours answered by the capable-model stand-in), extractive (no-model floor), "
+        "baseline (LlamaIndex), comma-separated, or both (ours,baseline) or all (default: %(default)s)",
+    )
     pe.add_argument("--limit", type=int, default=None, help="only the first N pairs")
+    pe.add_argument("--sample", type=int, default=None, help="a stratified sample of N pairs (see --seed)")
+    pe.add_argument("--seed", type=int, default=1, help="seed of --sample (default: %(default)s)")
+    pe.add_argument(
+        "--baseline-sample",
+        type=int,
+        default=None,
+        help="run the slow baseline on a sample of N of the pairs",
+    )
+    pe.add_argument("--standin-seed", type=int, default=1, help="seed of the stand-in's modes (default: 1)")
+    pe.add_argument(
+        "--standin-mix",
+        default=None,
+        help="weights of the stand-in's modes, answerable;unanswerable "
+        "(default: gold=4,wrong_marker=2,wrong_answer=2,cannot=2;plausible=7,cannot=3)",
+    )
     pe.set_defaults(func=cmd_eval)
     return p
 

@@ -758,22 +758,8 @@ class _Handler(BaseHTTPRequestHandler):
             if app._stopping.is_set():
                 raise _Drop
         try:
-            facts = _facts()
-            if raw:
-                prompt = messages[-1]["content"]
-            else:
-                from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-                formatter = Jinja2ChatFormatter(
-                    facts["template"], eos_token=facts["eos"], bos_token=facts["bos"]
-                )
-                prompt = formatter(messages=messages).prompt
             stats = Stats()
-            canned = app.reply_chunks
-            if canned is not None:
-                pieces = canned_reply(prompt, canned, opts, stats, prefix)
-            else:
-                pieces = generate(prompt, opts, fmt, stats, cancelled, prefix)
+            pieces = app._pieces(messages, raw, prefix, opts, fmt, stats, cancelled)
             if not stream:
                 if drop is not None:
                     raise _Drop
@@ -1067,6 +1053,36 @@ class OllamaTestServer:
                 "reply_chunks": self.reply_chunks,
                 "requests": len(self._requests),
             }
+
+    # generation ----------------------------------------------------------------------------------------
+
+    def _pieces(
+        self,
+        messages: list[dict[str, str]],
+        raw: bool,
+        prefix: Sequence[int],
+        opts: Options,
+        fmt: Any,
+        stats: Stats,
+        cancelled: Callable[[], bool],
+    ) -> Iterator[str]:
+        """The text of one generation, piece by piece (one NDJSON line each), filling `stats`.
+
+        Called with `_COMPUTE_LOCK` held. The packaged model decodes the chat-formatted prompt, or the
+        canned `reply_chunks` are sent; a subclass (tests/standin.py) may answer otherwise.
+        """
+        facts = _facts()
+        if raw:
+            prompt = messages[-1]["content"]
+        else:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            formatter = Jinja2ChatFormatter(facts["template"], eos_token=facts["eos"], bos_token=facts["bos"])
+            prompt = formatter(messages=messages).prompt
+        canned = self.reply_chunks
+        if canned is not None:
+            return canned_reply(prompt, canned, opts, stats, prefix)
+        return generate(prompt, opts, fmt, stats, cancelled, prefix)
 
     # model bookkeeping ---------------------------------------------------------------------------------
 

@@ -24,6 +24,13 @@ Definitions (the report repeats them):
 - refusals: true refusal rate = refused unanswerable / unanswerable; false refusal rate = refused
   answerable / answerable; refusal accuracy = share of pairs on the right side of answer-or-refuse.
 - latency: p50 and p95 (linear interpolation between closest ranks) of every `*_ms` timing.
+- short-answer metrics (exact_match, short_answer_f1, contains_gold, cited_gold_span, fooled_by_plausible,
+  answer words): defined in qa/eval/short.py. exact_match, short_answer_f1, contains_gold and
+  cited_gold_span are over answerable pairs, a refusal or an error scoring 0; exact match and F1 need one
+  answer group (a SQuAD-style question, or a shipped pair with a single group), cited_gold_span needs gold
+  spans (SQuAD-style); elsewhere they are None. A SQuAD-style question's gold sentences (for evidence hit,
+  recall and MRR) are the citable sentences that share a character with a gold span.
+- stand-in metrics (standin_*), for records answered with the capable-model stand-in: qa/eval/standin.py.
 
 "Answered" means not refused and no error. Per-pair rates are averaged over the pairs where they are
 defined (macro), except validity, which is pooled over all citations (micro) because its floor is 100 %.
@@ -41,9 +48,19 @@ from typing import Any
 
 from index.sentences import Sentence, split_sentences
 from qa.cite import MARKER, split_claims, support
-from qa.eval.pairs import Evidence, Pair
+from qa.eval import short
+from qa.eval.pairs import Evidence, Pair, Span
+from qa.eval.standin import score_standin, standin_summary
 
 RECALL_KS: tuple[int, ...] = (5, 20)
+# Per-record booleans/floats averaged over the records where they are defined.
+SHORT_RATES: tuple[str, ...] = (
+    "exact_match",
+    "short_answer_f1",
+    "contains_gold",
+    "cited_gold_span",
+    "fooled_by_plausible",
+)
 # Stages shown first in the latency table; any other `*_ms` timing follows in name order.
 STAGES: tuple[str, ...] = ("retrieve_ms", "prefill_ms", "decode_ms", "verify_ms", "total_ms")
 _QUOTES = str.maketrans(
@@ -85,6 +102,12 @@ def group_matches(group: str, text: str) -> bool:
 def answer_matches(answers: Sequence[str], text: str) -> bool:
     """True when every acceptable-answer group matches `text` (and there is at least one group)."""
     return bool(answers) and all(group_matches(g, text) for g in answers)
+
+
+def groups_match(groups: Sequence[Sequence[str]], text: str) -> bool:
+    """`answer_matches` for groups given as lists of alternatives (which may themselves contain `|`)."""
+    t = normalize(text)
+    return bool(groups) and all(any(_phrase(a).search(t) for a in g if a.strip()) for g in groups)
 
 
 # ---- the articles ---------------------------------------------------------------------------------------
@@ -147,6 +170,25 @@ def gold_ids(evidence: Iterable[Evidence], sources: Sources) -> list[str]:
             if s.boilerplate is None and ev.contains in s.text:
                 out[s.id] = None
     return list(out)
+
+
+def span_gold_ids(file: str, spans: Iterable[Span], sources: Sources) -> list[str]:
+    """Ids of the citable sentences of `file` that share a character with a gold span, in file order."""
+    spans = list(spans)
+    return [
+        s.id
+        for s in sources.sentences(file)
+        if s.boilerplate is None and any(s.start < b and a < s.end for a, b in spans)
+    ]
+
+
+def pair_gold_ids(pair: Pair, sources: Sources) -> list[str]:
+    """The gold sentence ids of an answerable pair: from its spans when it has them, else its evidence."""
+    if not pair.answerable:
+        return []
+    if pair.file is not None and pair.spans:
+        return span_gold_ids(pair.file, pair.spans, sources)
+    return gold_ids(pair.evidence, sources)
 
 
 # ---- citations ------------------------------------------------------------------------------------------
@@ -231,13 +273,19 @@ def score_record(
     ]
     claims = score_claims(answer, [str(c.get("quote") or "") for c in citations]) if answered else []
     uses = [p for c in claims for p in c.precise]
-    gold = gold_ids(pair.evidence, sources) if pair.answerable else []
+    gold = pair_gold_ids(pair, sources)
     retrieved = [str(x) for x in record.get("retrieved") or []]
+    valid = [c for c, (_, why) in zip(citations, reasons, strict=True) if why is None]
+    groups = pair.groups()
+    if pair.file is not None and pair.spans:
+        hit = short.overlaps_span(valid, pair.file, pair.spans)
+    else:
+        hit = evidence_hit(citations, pair.evidence)
     out: dict[str, Any] = {
         "answerable": pair.answerable,
         "refused": refused,
         "error": error,
-        "correct": (answered and answer_matches(pair.answers, answer)) if pair.answerable else None,
+        "correct": (answered and groups_match(groups, answer)) if pair.answerable else None,
         "citations": len(citations) + len(dangling),
         "citations_valid": sum(1 for _, why in reasons if why is None),
         "invalid_citations": invalid,
@@ -245,12 +293,47 @@ def score_record(
         "claims_supported": sum(1 for c in claims if c.supported),
         "citation_support": (sum(c.supported for c in claims) / len(claims)) if claims else None,
         "citation_precision": (sum(uses) / len(uses) if uses else 0.0) if claims else None,
-        "evidence_hit": evidence_hit(citations, pair.evidence) if pair.answerable and answered else None,
+        "evidence_hit": hit if pair.answerable and answered else None,
         "gold_ids": gold,
         "rr": reciprocal_rank(retrieved, gold),
     }
     for k in ks:
         out[f"recall@{k}"] = recall_at_k(retrieved, gold, k)
+    out.update(short_answer_metrics(pair, answer, answered, valid, sources))
+    info = record.get("standin")
+    if isinstance(info, Mapping):
+        out.update(score_standin(info, out, answer, answered))
+    return out
+
+
+def short_answer_metrics(
+    pair: Pair, answer: str, answered: bool, valid: Sequence[Mapping[str, Any]], sources: Sources
+) -> dict[str, Any]:
+    """The short-answer metrics of one record (definitions in qa/eval/short.py); `valid` are its valid
+    citations."""
+    sa = short.short_answer(answer) if answered else None
+    groups = pair.groups()
+    one_group = groups[0] if len(groups) == 1 else None
+    text = sources.text(pair.file) if pair.file is not None else None
+    out: dict[str, Any] = {
+        "short_answer": sa,
+        "answer_words": short.word_count(answer) if answered else None,
+        "short_answer_words": short.word_count(sa) if sa is not None else None,
+        "exact_match": None,
+        "short_answer_f1": None,
+        "contains_gold": None,
+        "cited_gold_span": None,
+        "fooled_by_plausible": None,
+    }
+    if pair.answerable:
+        if one_group is not None:
+            out["exact_match"] = answered and short.exact_match(sa, one_group)
+            out["short_answer_f1"] = short.best_f1(sa, one_group) if answered else 0.0
+        out["contains_gold"] = answered and short.contains_groups(answer, groups)
+        if pair.file is not None and pair.spans and text is not None:
+            out["cited_gold_span"] = answered and short.cites_span(valid, pair.file, text, pair.spans)
+    elif pair.plausible:
+        out["fooled_by_plausible"] = answered and short.contains_groups(answer, [list(pair.plausible)])
     return out
 
 
@@ -309,6 +392,11 @@ def summarize(records: Sequence[Mapping[str, Any]], ks: Sequence[int] = RECALL_K
     summary["true_refusal"] = _share([m["refused"] for m in una])
     summary["false_refusal"] = _share([m["refused"] for m in ans])
     summary["refusal_accuracy"] = _share([m["refused"] != m["answerable"] for m in ms])
+    for key in SHORT_RATES:
+        summary[key] = _mean(m.get(key) for m in ms)
+    for key in ("answer_words", "short_answer_words"):
+        summary[f"{key}_p50"] = percentile([float(m[key]) for m in ms if m.get(key) is not None], 50)
+    summary.update(standin_summary(ms))
     summary["latency"] = latency([r.get("timings") or {} for r in records])
     return summary
 

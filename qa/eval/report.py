@@ -20,6 +20,23 @@ RATES: tuple[tuple[str, str], ...] = (
     ("true_refusal", "true refusals (unanswerable → refused)"),
     ("false_refusal", "false refusals (answerable → refused)"),
     ("refusal_accuracy", "refusal accuracy (all pairs)"),
+    ("exact_match", "exact match (short answer)"),
+    ("short_answer_f1", "short-answer F1"),
+    ("contains_gold", "answer contains a gold answer"),
+    ("cited_gold_span", "a citation covers a gold span"),
+    ("fooled_by_plausible", "fooled by the plausible answer"),
+)
+# Counts shown as plain numbers.
+COUNTS: tuple[tuple[str, str], ...] = (
+    ("answer_words_p50", "answer words p50"),
+    ("short_answer_words_p50", "short-answer words p50"),
+)
+# Shown only when a pipeline ran with the capable-model stand-in.
+STANDIN_ROWS: tuple[tuple[str, str], ...] = (
+    ("standin_correct_kept", "stand-in: correct terse answer kept"),
+    ("standin_marker_repaired", "stand-in: wrong marker repaired"),
+    ("standin_hallucination_passed", "stand-in: wrong answer passed"),
+    ("standin_refusal_honoured", "stand-in: its refusal honoured"),
 )
 # What the chart compares: higher is better for all of them.
 CHART_RATES: tuple[str, ...] = (
@@ -37,6 +54,16 @@ MAX_SHOWN = 160
 
 def _pct(v: Any) -> str:
     return "—" if not isinstance(v, int | float) else f"{100 * v:.1f}%"
+
+
+def _num(v: Any) -> str:
+    return "—" if not isinstance(v, int | float) else f"{v:g}"
+
+
+def _modes(v: Any) -> str:
+    if not isinstance(v, dict):
+        return "—"
+    return " ".join(f"{k} {n}" for k, n in v.items())
 
 
 def _secs(v: Any) -> str:
@@ -61,6 +88,12 @@ def table_rows(summaries: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
                 cell += f" of {s.get('citations', 0)}"
             cells.append(cell)
         rows.append([label, *cells])
+    for key, label in COUNTS:
+        rows.append([label, *(_num(s.get(key)) for s in summaries.values())])
+    if any("standin_modes" in s for s in summaries.values()):
+        for key, label in STANDIN_ROWS:
+            rows.append([label, *(_pct(s.get(key)) for s in summaries.values())])
+        rows.append(["stand-in: modes played", *(_modes(s.get("standin_modes")) for s in summaries.values())])
     rows.append(["errors", *(str(s.get("errors", 0)) for s in summaries.values())])
     stages: list[str] = []
     for s in summaries.values():
@@ -96,6 +129,23 @@ def _loads(values: Any) -> str:
 def _short(text: str, n: int = MAX_SHOWN) -> str:
     t = " ".join(text.split())
     return t if len(t) <= n else t[: n - 1] + "…"
+
+
+def _sampling(meta: Mapping[str, Any]) -> str:
+    """What was sampled and which model answered for each pipeline, in words."""
+    lines = []
+    total = meta.get("pairs_total")
+    if isinstance(total, int) and total > meta["pairs"]:
+        lines.append(f"A stratified sample of {meta['pairs']} of {total} pairs (seed {meta.get('seed')}).")
+    for name, n in (meta.get("pairs_by_pipeline") or {}).items():
+        if n < meta["pairs"]:
+            lines.append(f"`{name}` ran on a sample of {n} of them (same seed).")
+    models = meta.get("models") or {}
+    if models:
+        lines.append("Models: " + "; ".join(f"{k} `{v}`" for k, v in models.items()) + ".")
+    if meta.get("standin"):
+        lines.append(f"Stand-in: seed {meta['standin']['seed']}, mix `{meta['standin']['mix']}`.")
+    return " ".join(lines) + "\n" if lines else ""
 
 
 def misses(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -147,6 +197,7 @@ def write_markdown(
         f"`{meta['model']}`, embeddings `{meta['embed']}`; {meta['started']}; took "
         + ", ".join(f"{k} {v:.0f}s" for k, v in meta["seconds"].items())
         + f" (load average before/after: {_loads(meta.get('load_average'))}; latency depends on it).\n",
+        _sampling(meta),
         format_table(summaries) + "\n",
     ]
     if chart:
@@ -170,12 +221,21 @@ def write_markdown(
         "chunks: its ranking lists each chunk's sentences in file order.\n"
         "- **refusals**: true = unanswerable pairs refused; false = answerable pairs refused.\n"
         "- **latency**: p50 / p95 per stage from each answer's timings.\n"
+        "- **short answer**: the answer's first claim (`qa.cite.split_claims`), markers removed, enclosing "
+        "quotation marks stripped; a refusal has none. **exact match** / **short-answer F1**: SQuAD's, "
+        "against the best gold answer (lower case, punctuation and a/an/the removed). **contains gold**: "
+        "the whole answer holds a gold answer. **a citation covers a gold span**: a valid citation's "
+        "[start, end) holds a gold span, or contiguous cited sentences of that file do. All four over "
+        "answerable pairs, a refusal scoring 0. **fooled**: unanswerable, not refused, and the answer holds "
+        "the plausible answer. Definitions: `qa/eval/short.py`.\n"
+        "- **stand-in** rows: the capable-model stand-in's modes and what the pipeline made of them "
+        "(`qa/eval/standin.py`).\n"
     )
     for name in summaries:
         recs = [r for r in records if r["pipeline"] == name]
         parts.append(f"## Wrong answers: {name}\n\n{misses_markdown(recs)}")
-    parts.append("## Every pair\n\n| pipeline | id | ok | valid/cit. | support | answer |")
-    parts.append("|---|---|---|---|---|---|")
+    parts.append("## Every pair\n\n| pipeline | id | ok | valid/cit. | support | F1 | span | answer |")
+    parts.append("|---|---|---|---|---|---|---|---|")
     for r in records:
         m = r["metrics"]
         ok = (
@@ -186,7 +246,11 @@ def write_markdown(
         sup = "—" if m["citation_support"] is None else f"{100 * m['citation_support']:.0f}%"
         ans = got_text(r).replace("|", "\\|")
         cited = f"{m['citations_valid']}/{m['citations']}"
-        parts.append(f"| {r['pipeline']} | {r['id']} | {ok} | {cited} | {sup} | {ans} |")
+        f1 = "—" if m.get("short_answer_f1") is None else f"{m['short_answer_f1']:.2f}"
+        span = {None: "—", True: "✓", False: "✗"}[m.get("cited_gold_span")]
+        if m.get("standin_mode"):
+            ans = f"[stand-in {m['standin_mode']}] {ans}"
+        parts.append(f"| {r['pipeline']} | {r['id']} | {ok} | {cited} | {sup} | {f1} | {span} | {ans} |")
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
 
 
