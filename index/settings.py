@@ -64,11 +64,17 @@ class Settings(BaseSettings):
         default=0.30,
         description="Refuse when the best evidence's cosine similarity to the question is below this.",
     )
+    answer_core: Literal["rules", "spans"] = Field(
+        default="rules",
+        description="Which answer core runs: `rules` (the default: sentence answers, verified) or `spans` "
+        "(opt-in: short answers with exact spans; the model proposes and a parse-aware check disposes; "
+        'not yet the default, see README "Evaluation").',
+    )
     model_answers: Literal["auto", "always", "never"] = Field(
         default="auto",
-        description="Whether the language model proposes answers: `always`; `never` (the extractive "
-        "proposer alone, no model call); `auto`: always with Ollama, never with the embedded model, whose "
-        "proposals were measured to add nothing (README \"Evaluation\").",
+        description="With QA_ANSWER_CORE=spans, whether the language model proposes answers: `always`; "
+        "`never` (the extractive proposer alone, no model call); `auto`: always with Ollama, never with "
+        "the embedded model.",
     )
     max_answer_tokens: int = Field(default=80, ge=8, description="Most tokens the model may generate.")
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are rejected.")

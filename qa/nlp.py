@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from index.errors import QAError
-from qa.text import STOPWORDS, fold, numbers, stem
+from qa.lexical import STOPWORDS, fold, numbers, stem
 
 if TYPE_CHECKING:
     from spacy.language import Language

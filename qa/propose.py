@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from index.sentences import Sentence
+from qa.lexical import fold
 from qa.nlp import content_keys, is_content, keys, tree_distance
 from qa.question import NUMBERS, Question
 from qa.retrieve import Group
-from qa.text import fold
 from qa.verify import is_subject, locate, negation_agrees, role
 from qa.weights import WEIGHTS, Weights
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from qa.lexical import fold
 from qa.nlp import content_keys, is_content, keys, negated, parse
-from qa.text import fold
 
 Kind = Literal["person", "date", "place", "number", "reason", "manner", "thing", "yesno"]
 

@@ -132,6 +132,7 @@ class Retriever:
         corpus = [bm25_tokens(s.text) or ["_"] for s in self.sentences]
         self._df = Counter(t for doc in corpus for t in set(doc))
         self._vocab = set(self._df)
+        self.vocabulary: frozenset[str] = frozenset(self._vocab)
         if corpus:
             self._bm25.index(corpus, show_progress=False)
 

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from qa.lexical import fold, numbers
 from qa.nlp import content_keys, is_content, keys, negated, predicate
 from qa.question import Question
-from qa.text import fold, numbers
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -26,16 +26,14 @@ if TYPE_CHECKING:
 # A claim must share this much of its content with the sentence it rests on.
 MIN_CLAIM_COVERAGE = 0.6
 # What a small model wraps around an answer: "Answer:", "<evidence>", "[1]" glued to a word, quotes.
-_SCAFFOLD = re.compile(
-    r"</?\s*(evidence|answer|question|context|s|im_start|im_end)\s*>|<\|[^|>]*\|>|^\s*(final\s+)?answer\s*:\s*"
-    r"|^\s*question\s*:.*$",
-    re.IGNORECASE | re.MULTILINE,
-)
+_TAGS = re.compile(r"</?\s*(evidence|answer|question|context|s)\s*>|<\|[^|>]*\|>", re.IGNORECASE)
+_LINES = re.compile(r"^\s*question\s*:.*$|^\s*(final\s+)?answer\s*:\s*", re.IGNORECASE | re.MULTILINE)
 
 
 def strip_scaffolding(text: str) -> str:
     """Remove prompt scaffolding a model may echo ("<evidence>", "Answer:", chat-template tokens)."""
-    return re.sub(r"\s+", " ", _SCAFFOLD.sub(" ", text)).strip()
+    lines = [ln.strip() for ln in _TAGS.sub(" ", text).splitlines()]
+    return re.sub(r"\s+", " ", _LINES.sub(" ", "\n".join(lines))).strip()
 
 
 def _folded_map(text: str) -> tuple[str, list[int]]:

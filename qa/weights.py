@@ -61,7 +61,7 @@ class Weights:
 
     features: dict[str, float] = field(default_factory=_default_features)
     answerable: dict[str, float] = field(default_factory=_default_answerable)
-    threshold: float = -1.125  # fitted: the most right answer-or-refuse with ≤ 10 % false refusals
+    threshold: float = -1.6  # fitted: the most right answer-or-refuse with ≤ 5 % false refusals
     clear: float = 1.4  # p ≈ 0.8: a model's refusal is overruled only above this
 
     def candidate(self, f: Mapping[str, float]) -> float:

@@ -25,12 +25,12 @@ import numpy as np
 
 from index.build import index_corpus
 from index.settings import Settings
-from qa.answer import Pipeline
 from qa.propose import extractive
 from qa.question import analyse
+from qa.spans import SpanPipeline
 from qa.weights import WEIGHTS, Weights
 
-MAX_FALSE_REFUSAL = 0.10
+MAX_FALSE_REFUSAL = 0.05  # the product would rather answer with evidence than refuse a fair question
 
 
 def squad_normalize(text: str) -> str:
@@ -71,9 +71,11 @@ def collect(set_dir: Path, data_dir: Path, sample: int | None, seed: int) -> lis
     if sample:
         rng = random.Random(seed)
         qs = rng.sample(qs, min(sample, len(qs)))
-    settings = Settings(data_dir=data_dir, corpus_dir=set_dir / "corpus", model_answers="never")
+    settings = Settings(
+        data_dir=data_dir, corpus_dir=set_dir / "corpus", answer_core="spans", model_answers="never"
+    )
     index_corpus(settings)
-    pipe = Pipeline(settings, llm=_NoModel())
+    pipe = SpanPipeline(settings, llm=_NoModel())
     rows = []
     for item in qs:
         info = analyse(item["q"])
@@ -105,7 +107,7 @@ def fit(rows: list[dict[str, Any]], names: list[str], epochs: int = 400, lr: flo
     for r in rows:
         if not r["answerable"] or not any(c["good"] for c in r["cands"]):
             continue
-        x = np.array([[c["f"].get(n, 0.0) for n in names] for c in r["cands"]])
+        x: np.ndarray = np.array([[c["f"].get(n, 0.0) for n in names] for c in r["cands"]])
         y = np.array([1.0 if c["good"] else 0.0 for c in r["cands"]])
         data.append((x, y))
     w = np.array([WEIGHTS.features.get(n, 0.0) for n in names])
@@ -131,14 +133,16 @@ def _top(r: dict[str, Any], weights: Weights) -> tuple[float, dict[str, Any] | N
 
 def fit_answerable(rows: list[dict[str, Any]], weights: Weights, epochs: int = 2000) -> dict[str, float]:
     """Logistic regression: is the question answerable, from its best candidate's score and features."""
-    xs, ys = [], []
+    xs: list[list[float]] = []
+    ys: list[float] = []
     for r in rows:
         s, c = _top(r, weights)
         if c is None:
             continue
         xs.append([1.0, s] + [c["f"].get(n, 0.0) for n in ANSWERABLE_FEATURES[1:]])
         ys.append(1.0 if r["answerable"] else 0.0)
-    x, y = np.array(xs), np.array(ys)
+    x: np.ndarray = np.array(xs)
+    y: np.ndarray = np.array(ys)
     mu, sd = x.mean(0), x.std(0) + 1e-9
     mu[0], sd[0] = 0.0, 1.0
     z = (x - mu) / sd

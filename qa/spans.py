@@ -1,0 +1,396 @@
+"""The span answer core (opt-in, `QA_ANSWER_CORE=spans`): question → retrieve → parse evidence →
+propose → verify → decide → present.
+
+Not yet the default: on the sets measured so far it answers less often correctly than the default core
+(README "Evaluation", issue notes), so it is selectable and measurable while it improves.
+
+
+Nothing decides the answer before the model runs. Candidates come from the model's reply (any backend)
+and from an extractive proposer over the best evidence sentences (qa/propose.py); one verifier and one
+score judge them all (qa/verify.py, qa/weights.py), and the best verified candidate wins when its score
+clears the answerability threshold. The answer leads with the short answer, cites every sentence that
+states it, and marks the phrase inside each (`answer_start`/`answer_end`). Quotes always come from the
+index. A refusal says why and cites nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from index.errors import QAError
+from index.settings import Settings
+from qa import prompts
+from qa.answer import Event, clean_question, rewrite_followup
+from qa.cite import defang, split_claims
+from qa.lexical import fold
+from qa.llm import LLM, Choice, make_llm
+from qa.nlp import content_keys, parse_many
+from qa.propose import Candidate, Evidence, add_votes, extractive, from_model
+from qa.question import Question, analyse
+from qa.retrieve import Group, Retrieval, Retriever
+from qa.types import Answer, Citation
+from qa.verify import claim_supported, strip_scaffolding
+from qa.weights import WEIGHTS, Weights
+
+# Evidence groups the proposer reads (the model is shown `top_k` of them).
+PROPOSE_POOL = 8
+# A reply this short is a phrase to find in the evidence; a longer one is a sentence to check.
+SHORT_REPLY_WORDS = 12
+# Citations carrying one answer, at most.
+MAX_CITED = 6
+# Another version of a figure is reported when it scores this close to the answer.
+DISAGREE_MARGIN = 0.35
+_REFUSAL_CUES = re.compile(
+    r"cannot answer|can't answer|can not answer|unable to answer|not (mentioned|stated|specified|provided|"
+    r"given)|does not (say|mention|specify|state|provide)|no information|not enough information",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Decision:
+    """The winning answer (or None) with everything that states it, and why."""
+
+    best: Candidate | None
+    support: list[Candidate]
+    others: list[Candidate]
+    reason: str
+    model_refused: bool = False
+
+
+def _refusal(
+    question: str, reason: str, model: str, backend: str, timings: dict[str, float], retrieved: list[str]
+) -> Answer:
+    for stage in ("retrieve_ms", "nlp_ms", "prompt_ms", "prefill_ms", "decode_ms", "verify_ms"):
+        timings.setdefault(stage, 0.0)  # stages that did not run cost nothing
+    return Answer(
+        question=question,
+        answer=prompts.REFUSAL,
+        refused=True,
+        citations=[],
+        model=model,
+        backend=backend,
+        timings=timings,
+        mode="refused",
+        retrieved=retrieved,
+        notes=[reason],
+    )
+
+
+def model_candidates(
+    q: Question, reply: str, shown: Sequence[Evidence], pool: Sequence[Evidence], idf: Any, weights: Weights
+) -> tuple[list[Candidate], bool, list[str]]:
+    """Candidates from the model's reply, whether it refused, and notes. The first claim that names
+    something found in the evidence leads; a long sentence must be stated by the sentence it rests on."""
+    notes: list[str] = []
+    cleaned = strip_scaffolding(reply)
+    if not cleaned:
+        return [], False, ["the model said nothing"]
+    if prompts.REFUSAL.lower() in cleaned.lower() or _REFUSAL_CUES.search(cleaned):
+        return [], True, ["the model found no answer in the evidence"]
+    index = {id(ev): i for i, ev in enumerate(pool)}
+    for claim in split_claims(cleaned):
+        text = strip_scaffolding(claim.text)
+        if not text:
+            continue
+        marked = [index[id(shown[m - 1])] for m in claim.markers if 1 <= m <= len(shown)]
+        if len(text.split()) <= SHORT_REPLY_WORDS:
+            found = from_model(q, text, pool, marked, idf, weights)
+            if found:
+                return found, False, notes
+        # A sentence: it must be stated by an evidence sentence; its answer is a span of that sentence
+        # that the claim repeats.
+        doc = parse_many([text])[0]
+        order = marked + [i for i in range(len(pool)) if i not in marked]
+        for i in order:
+            check = claim_supported(doc, pool[i].doc)
+            if not check.ok:
+                continue
+            spans = [
+                c
+                for c in extractive(q, [pool[i]], idf, weights)
+                if fold(c.text) in fold(text) and c.label != "CLAUSE"
+            ]
+            for c in spans:
+                c.source = "model"
+                c.features["model"] = 1.0
+                c.features["marked"] = 1.0 if i in marked else 0.0
+                c.score = weights.candidate(c.features)
+            if spans:
+                return sorted(spans, key=lambda c: -c.score), False, notes
+        notes.append(f"model claim not stated by the evidence: {text!r}")
+    return [], False, notes
+
+
+def _verified(c: Candidate) -> bool:
+    """The hard checks: a span that belongs to another predicate, contradicts the question's polarity or
+    is of the wrong type is never an answer."""
+    f = c.features
+    return f.get("role", 0.0) >= 0 and f.get("negation", 0.0) >= 0 and f.get("type", 0.0) >= 0
+
+
+def decide(
+    q: Question,
+    extracted: Sequence[Candidate],
+    proposed: Sequence[Candidate],
+    model_refused: bool,
+    weights: Weights = WEIGHTS,
+) -> Decision:
+    """Pick the best verified candidate and everything that states the same answer. Pure."""
+    pool = [c for c in [*proposed, *extracted] if _verified(c)]
+    add_votes(pool, list({id(c.evidence): c.evidence for c in pool}.values()), weights)
+    if not pool:
+        why = f"no evidence sentence states a {q.kind} that answers the question"
+        return Decision(None, [], [], why, model_refused)
+    by_key: dict[str, list[Candidate]] = {}
+    for c in pool:
+        by_key.setdefault(c.key, []).append(c)
+
+    def strength(cs: list[Candidate]) -> float:
+        files = {c.evidence.sentence.file for c in cs}
+        return max(c.score for c in cs) + 0.05 * (len(files) - 1)
+
+    ranked = sorted(by_key.values(), key=strength, reverse=True)
+    top = ranked[0]
+    best = max(top, key=lambda c: c.score)
+    score = weights.answerability(strength(top), best.features)
+    if model_refused and score < weights.clear:
+        why = "the model found no answer in the evidence, and no sentence clearly states one"
+        return Decision(None, [], [], why, True)
+    if score < weights.threshold:
+        why = (
+            f"no sentence states an answer clearly enough (best: “{best.text}” in "
+            f"{best.evidence.sentence.file}, score {score:.2f} < {weights.threshold:.2f})"
+        )
+        return Decision(None, [], [], why, model_refused)
+    others = [max(cs, key=lambda c: c.score) for cs in ranked[1:] if strength(cs) >= score - DISAGREE_MARGIN]
+    return Decision(best, sorted(top, key=lambda c: -c.score), others, "", model_refused)
+
+
+class SpanPipeline:
+    """The span answer core (QA_ANSWER_CORE=spans): answers with verified short answers. Build once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        llm: LLM | None = None,
+        retriever: Retriever | None = None,
+        choice: Choice | None = None,
+        weights: Weights = WEIGHTS,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever or Retriever(settings)
+        if llm is None:
+            llm, choice = make_llm(settings)
+        self.llm = llm
+        self.choice = choice or Choice(llm.backend, "given")
+        self.weights = weights
+
+    @property
+    def model_label(self) -> str:
+        """`backend:model`, as shown in answers and the UI."""
+        return f"{self.llm.backend}:{self.llm.name}"
+
+    @property
+    def uses_model(self) -> bool:
+        """Does the model propose answers? `auto`: with Ollama always; with the embedded model as the
+        setting `model_answers` documents (measured per evaluation set, README "Evaluation")."""
+        mode = self.settings.model_answers
+        if mode == "auto":
+            return self.llm.backend != "llamacpp"
+        return mode == "always"
+
+    # ---- helpers ---------------------------------------------------------------------------------------
+    def _prompt(self, question: str, evidence: Sequence[Evidence]) -> tuple[list[Evidence], str]:
+        """The numbered evidence block, trimmed to the model's token budget (never silently by a server)."""
+        budget = (
+            self.llm.n_ctx
+            - self.settings.max_answer_tokens
+            - self.llm.count_tokens(prompts.SPAN_SYSTEM)
+            - self.llm.count_tokens(prompts.USER.format(evidence="", question=question))
+            - 48
+        )
+        used: list[Evidence] = []
+        lines: list[str] = []
+        for ev in evidence:
+            line = prompts.EVIDENCE_LINE.format(n=len(used) + 1, text=defang(ev.sentence.text))
+            cost = self.llm.count_tokens(line) + 1
+            if cost > budget:
+                break
+            budget -= cost
+            used.append(ev)
+            lines.append(line)
+        return used, prompts.USER.format(evidence="\n".join(lines), question=question)
+
+    def _evidence(self, groups: Sequence[Group]) -> list[Evidence]:
+        """Parse the best groups' lead sentences (cached) with the words of the sentence before each."""
+        prevs = [self.retriever.neighbours(g.lead.sentence)[0] for g in groups]
+        texts = [g.lead.sentence.text for g in groups] + [p.text for p in prevs if p is not None]
+        docs = parse_many(texts)
+        by_text = {t: d for t, d in zip(texts, docs, strict=True)}
+        out = []
+        for rank, (g, prev) in enumerate(zip(groups, prevs, strict=True)):
+            ctx = content_keys(by_text[prev.text]) if prev is not None else frozenset()
+            whole = fold(self.retriever.file_text(g.lead.sentence.file))
+            out.append(Evidence(g, by_text[g.lead.sentence.text], rank, ctx, whole))
+        return out
+
+    def _compose(
+        self,
+        question: str,
+        d: Decision,
+        timings: dict[str, float],
+        retrieved: list[str],
+        notes: list[str],
+    ) -> Answer:
+        assert d.best is not None
+        citations: list[Citation] = []
+        seen: dict[str, int] = {}
+        reported: dict[str, int] = {}
+
+        def cite(c: Candidate) -> list[int]:
+            """Cite the candidate's sentence and each near-identical report of it that holds the phrase."""
+            from qa.verify import locate
+
+            marks: list[int] = []
+            for h in c.evidence.group.hits:
+                s = h.sentence
+                where = (c.start, c.end) if s is c.evidence.sentence else locate(c.text, s.text)
+                if where is None or len(citations) >= MAX_CITED and s.id not in seen:
+                    continue
+                if s.id not in seen:
+                    citations.append(
+                        Citation(
+                            id=s.id,
+                            file=s.file,
+                            sentence=s.n,
+                            quote=s.text,
+                            start=s.start,
+                            end=s.end,
+                            answer_start=s.start + where[0],
+                            answer_end=s.start + where[1],
+                        )
+                    )
+                    seen[s.id] = len(citations)
+                    reported[s.id] = len(c.evidence.group.files)
+                marks.append(seen[s.id])
+            return marks
+
+        marks: list[int] = []
+        for c in d.support:
+            marks += [m for m in cite(c) if m not in marks]
+        parts = [f"{d.best.text} {''.join(f'[{k}]' for k in marks)}."]
+        # The sentence that states it follows, quoted, unless the phrase is the whole sentence: a reader
+        # sees the short answer at once and its context without opening the source.
+        lead = d.best.evidence.sentence
+        if len(d.best.text) < 0.8 * len(lead.text.strip()):
+            parts.append(f"{prompts.EXTRACTIVE.format(quote=defang(lead.text.strip()))} [{seen[lead.id]}]")
+        if d.best.label in ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"):
+            for other in d.others:
+                if other.evidence.sentence.file in {c.file for c in citations}:
+                    continue
+                if other.label not in ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"):
+                    continue
+                om = cite(other)
+                if om:
+                    notice = prompts.DISAGREE.format(quote=other.text)
+                    parts.append(f"{notice} {''.join(f'[{k}]' for k in om)}.")
+        return Answer(
+            question=question,
+            answer=" ".join(parts),
+            refused=False,
+            citations=citations,
+            model=self.model_label,
+            backend=self.llm.backend,
+            timings=dict(timings),
+            mode="generated" if d.best.source == "model" else "extractive",
+            short_answer=d.best.text,
+            reported_by=reported,
+            retrieved=retrieved,
+            notes=notes,
+        )
+
+    # ---- public ----------------------------------------------------------------------------------------
+    def stream(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
+    ) -> Iterator[Event]:
+        """Answer `question`, streaming events. Raises InputError before anything is streamed."""
+        t0 = time.perf_counter()
+        q = clean_question(question, self.settings)
+        standalone = rewrite_followup(q, history)
+        yield Event("meta", {"backend": self.llm.backend, "model": self.model_label, "question": standalone})
+        self.retriever.refresh()
+        ret: Retrieval = self.retriever.retrieve(standalone)
+        timings = dict(ret.timings)
+        retrieved = [h.sentence.id for h in ret.hits]
+        k = top_k or self.settings.top_k
+        if not ret.groups:
+            timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+            why = "nothing in the articles matches the question"
+            yield Event(
+                "done", {"answer": _refusal(q, why, self.model_label, self.llm.backend, timings, retrieved)}
+            )
+            return
+        tn = time.perf_counter()
+        info = analyse(standalone)
+        pool = self._evidence(ret.groups[: max(PROPOSE_POOL, k)])
+        extracted = extractive(info, pool, self.retriever.idf, self.weights)
+        timings["nlp_ms"] = (time.perf_counter() - tn) * 1e3
+        proposed: list[Candidate] = []
+        refused_by_model = False
+        notes: list[str] = []
+        verify_s = 0.0
+        if self.uses_model:
+            tp = time.perf_counter()
+            # The model sees the evidence in retrieval order, the sentence of the best extractive
+            # candidate first (it is the likeliest to hold the answer).
+            lead = [extracted[0].evidence] if extracted else []
+            ordered = lead + [ev for ev in pool[:k] if ev not in lead]
+            shown, user = self._prompt(standalone, ordered[:k])
+            timings["prompt_ms"] = (time.perf_counter() - tp) * 1e3
+            reply = ""
+            for delta in self.llm.stream(prompts.SPAN_SYSTEM, user, self.settings.max_answer_tokens):
+                reply += delta
+                yield Event("token", {"text": delta})
+            tv = time.perf_counter()
+            proposed, refused_by_model, said = model_candidates(
+                info, reply, shown, pool, self.retriever.idf, self.weights
+            )
+            verify_s += time.perf_counter() - tv
+            notes.append(f"model output: {reply.strip()!r}")
+            notes += said
+        tv = time.perf_counter()
+        d = decide(info, extracted, proposed, refused_by_model, self.weights)
+        verify_s += time.perf_counter() - tv
+        timings["verify_ms"] = verify_s * 1e3
+        if d.best is None:
+            timings.update(self.llm.stats if self.uses_model else {})
+            timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+            answer = _refusal(q, d.reason, self.model_label, self.llm.backend, timings, retrieved)
+            answer.notes = [d.reason, *notes]
+            yield Event("done", {"answer": answer})
+            return
+        answer = self._compose(q, d, timings, retrieved, notes)
+        if self.uses_model:
+            answer.timings.update(self.llm.stats)
+        for claim in split_claims(answer.answer):
+            ids = [answer.citations[m - 1].id for m in claim.markers if 1 <= m <= len(answer.citations)]
+            yield Event("claim", {"text": claim.text, "sentence_ids": ids})
+        answer.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+        yield Event("done", {"answer": answer})
+
+    def ask(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
+    ) -> Answer:
+        """Answer `question` and return the final Answer."""
+        final: Answer | None = None
+        for ev in self.stream(question, history, top_k):
+            if ev.type == "done":
+                final = ev.data["answer"]
+        if final is None:  # stream() always ends in `done` or raises; this guards a broken invariant
+            raise QAError("The answer pipeline ended without an answer; ask again.")
+        return final

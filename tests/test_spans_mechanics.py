@@ -1,0 +1,145 @@
+"""The span answer core (QA_ANSWER_CORE=spans): raw model outputs, with a recording fake LLM over the
+real seed index.
+
+The fake returns canned text (a table of what small models really do) and records the prompt, so these
+tests pin down verification behaviour exactly and check what the model was shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from index.settings import Settings
+from qa import prompts
+from qa.answer import Pipeline
+from tests.helpers import SEEDS, assert_valid_answer
+
+
+class RecordingLLM:
+    """Streams a canned reply in small chunks (splitting markers) and records every prompt."""
+
+    backend = "fake"
+    name = "recording"
+    n_ctx = 2048
+
+    def __init__(self) -> None:
+        self.reply = ""
+        self.prompts: list[tuple[str, str]] = []
+        self.stats: dict[str, float] = {}
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4 + 1
+
+    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
+        self.prompts.append((system, user))
+        for i in range(0, len(self.reply), 3):
+            yield self.reply[i : i + 3]
+        self.stats = {"prefill_ms": 1.0, "decode_ms": 1.0}
+
+
+@pytest.fixture(scope="module")
+def fake(seed_settings: Settings) -> tuple[Pipeline, RecordingLLM]:
+    llm = RecordingLLM()
+    return Pipeline(seed_settings.model_copy(update={"answer_core": "spans"}), llm=llm), llm
+
+
+def _evidence_number(user: str, needle: str) -> int:
+    for line in user.splitlines():
+        m = re.match(r"\[(\d+)\] (.*)", line)
+        if m and needle in m.group(2):
+            return int(m.group(1))
+    raise AssertionError(f"{needle!r} not in the evidence shown:\n{user}")
+
+
+Q = "Who confirmed that Imam Sahib district was in Taliban hands?"
+
+
+def test_prompt_delimits_evidence_and_ends_with_the_question(fake: tuple[Pipeline, RecordingLLM]) -> None:
+    pipeline, llm = fake
+    llm.reply = "Zabihullah Mujahed confirmed it."
+    pipeline.ask(Q)
+    system, user = llm.prompts[-1]
+    assert system == prompts.SPAN_SYSTEM
+    assert user.startswith("<evidence>\n[1] ") and user.endswith(f"Question: {Q}\nAnswer:")
+    assert "Mujahed" in user
+
+
+def test_terse_answer_with_the_right_marker_is_kept_and_cites_every_article_that_states_it(
+    fake: tuple[Pipeline, RecordingLLM],
+) -> None:
+    pipeline, llm = fake
+    llm.reply = "Zabihullah Mujahed confirmed it."
+    pipeline.ask(Q)
+    n = _evidence_number(llm.prompts[-1][1], "Zabihullah Mujahed confirmed")
+    llm.reply = f"Zabihullah Mujahed [{n}]."
+    answer = pipeline.ask(Q)
+    assert_valid_answer(answer)
+    assert answer.mode == "generated"
+    assert answer.short_answer == "Zabihullah Mujahed"
+    assert answer.answer.startswith("Zabihullah Mujahed [1]")
+    assert len({c.file for c in answer.citations}) >= 4  # near-identical sentences of several articles
+    for c in answer.citations:
+        text = (SEEDS / c.file).read_text("utf-8")
+        assert c.answer_start is not None and c.answer_end is not None
+        assert c.start <= c.answer_start < c.answer_end <= c.end
+        assert text[c.answer_start : c.answer_end] == "Zabihullah Mujahed"
+
+
+@pytest.mark.parametrize(
+    ("reply", "mode"),
+    [
+        # a wrong marker: the phrase is found in the sentence that states it and the citation repaired
+        ("Zabihullah Mujahed [5].", "generated"),
+        # a hallucinated id
+        ("Zabihullah Mujahed [9].", "generated"),
+        # no marker at all
+        ("Zabihullah Mujahed", "generated"),
+        # prompt scaffolding echoed around the answer
+        ("<evidence>\nAnswer: Zabihullah Mujahed [1]", "generated"),
+        # a whole sentence that the evidence states: its phrase of the answer's type is the answer
+        (
+            "Taliban spokesman Zabihullah Mujahed confirmed the district was in Taliban hands [1].",
+            "generated",
+        ),
+        # a name that is in no evidence sentence: dropped, the extractive answer stands
+        ("John Smith [1].", "extractive"),
+        # someone the evidence names, but not as the one who confirmed: the parse keeps the answer
+        ("Inamuddin Rahmani confirmed it [1].", "extractive"),
+        # the model refuses although a sentence clearly answers: the evidence is quoted
+        (prompts.REFUSAL, "extractive"),
+        # empty output
+        ("", "extractive"),
+    ],
+)
+def test_raw_model_outputs_become_verified_answers(
+    fake: tuple[Pipeline, RecordingLLM], reply: str, mode: str
+) -> None:
+    pipeline, llm = fake
+    llm.reply = reply
+    answer = pipeline.ask(Q)
+    assert_valid_answer(answer)
+    assert answer.mode == mode, answer.notes
+    assert answer.short_answer == "Zabihullah Mujahed", answer.answer
+    for bad in ("John Smith", "Rahmani", "<evidence>", "Answer:"):
+        assert bad not in answer.answer
+
+
+def test_refusal_has_no_citations(fake: tuple[Pipeline, RecordingLLM]) -> None:
+    pipeline, llm = fake
+    llm.reply = "Argentina [1]."
+    answer = pipeline.ask("Who won the 2022 football World Cup in Qatar?")
+    assert answer.refused and answer.citations == [] and answer.answer == prompts.REFUSAL
+    assert answer.notes and answer.notes[0]
+
+
+def test_the_model_is_not_asked_when_model_answers_is_never(seed_settings: Settings) -> None:
+    llm = RecordingLLM()
+    pipeline = Pipeline(
+        seed_settings.model_copy(update={"answer_core": "spans", "model_answers": "never"}), llm=llm
+    )
+    answer = pipeline.ask(Q)
+    assert llm.prompts == []
+    assert answer.mode == "extractive" and "Mujahed" in answer.short_answer
