@@ -1,8 +1,10 @@
-"""Incremental indexing: corpus folder → sentences → embeddings → store.
+"""Incremental indexing: corpus folder → text read from each file → sentences → embeddings → store.
 
-Unchanged articles (same content hash) embed nothing; a changed article is replaced; a deleted one is
-removed; `rebuild=True` starts over. Each article is committed on its own, so a crash leaves every
-article either fully in or fully out.
+Unchanged files (same content hash of the raw file, read by the same reader version) are not read again and
+embed nothing; a changed file is read and replaced; a deleted one is removed; `rebuild=True` starts over.
+Files other than .txt are read by a worker process with a time and memory limit per file
+(index/extract.py), so one bad file is skipped with its reason and the others are indexed. Each file is
+committed on its own, so a crash leaves every file either fully in or fully out.
 """
 
 from __future__ import annotations
@@ -14,13 +16,28 @@ from pathlib import Path
 
 import numpy as np
 
-from index.corpus import Skipped, load_corpus
+from index.corpus import Skipped, content_hash, label, read_candidate, read_raw, scan
 from index.embed import Embedder, make_embedder
+from index.extract import LEGACY_STAMP, Limits, Reader, format_of, stamp
 from index.sentences import Sentence, split_sentences
 from index.settings import Settings
 from index.store import Store, wipe, writer_lock
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class FormatCount:
+    """What one run did with the files of one format."""
+
+    files: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    removed: int = 0
+    read: int = 0
+    read_seconds: float = 0.0
 
 
 @dataclass
@@ -35,15 +52,37 @@ class IndexReport:
     sentences_embedded: int = 0
     boilerplate_dropped: int = 0
     seconds: float = 0.0
+    formats: dict[str, FormatCount] = field(default_factory=dict)
+
+    def count(self, fmt: str) -> FormatCount:
+        """The counters of one format (created on first use)."""
+        return self.formats.setdefault(fmt, FormatCount())
 
     def summary(self) -> str:
-        """One line for the CLI."""
-        return (
+        """One line for the CLI, then a table of what was done per format."""
+        line = (
             f"indexed {len(self.added)} new, {len(self.updated)} changed, {len(self.removed)} removed, "
             f"{len(self.unchanged)} unchanged article(s); embedded {self.sentences_embedded} sentence(s), "
             f"dropped {self.boilerplate_dropped} boilerplate line(s), skipped {len(self.skipped)} file(s) "
             f"in {self.seconds:.1f}s"
         )
+        return line + "\n" + self.format_table() if self.formats else line
+
+    def format_table(self) -> str:
+        """Per format: files seen, new, changed, unchanged, skipped, removed, and time to read one."""
+        head = ("format", "files", "new", "changed", "unchanged", "skipped", "removed", "read/file")
+        rows = []
+        for fmt in sorted(self.formats, key=lambda f: (-self.formats[f].files, label(f))):
+            c = self.formats[fmt]
+            per = f"{c.read_seconds / c.read * 1e3:.0f} ms" if c.read else "-"
+            rows.append((label(fmt), c.files, c.new, c.changed, c.unchanged, c.skipped, c.removed, per))
+        widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
+        lines = []
+        for r in (head, *rows):
+            pairs = enumerate(zip(r, widths, strict=True))
+            cells = [str(x).rjust(w) if i else str(x).ljust(w) for i, (x, w) in pairs]
+            lines.append("  " + "  ".join(cells))
+        return "\n".join(lines)
 
 
 def evidence_sentences(file: str, text: str) -> tuple[list[Sentence], int]:
@@ -51,6 +90,12 @@ def evidence_sentences(file: str, text: str) -> tuple[list[Sentence], int]:
     all_sentences = split_sentences(file, text)
     keep = [s for s in all_sentences if s.boilerplate is None]
     return keep, len(all_sentences) - len(keep)
+
+
+def _skip(report: IndexReport, sk: Skipped) -> None:
+    log.warning("skipping %s: %s", sk.file, sk.reason)
+    report.skipped.append(sk)
+    report.count(sk.format).skipped += 1
 
 
 def index_corpus(
@@ -63,48 +108,86 @@ def index_corpus(
     """Bring the index in line with the corpus folder. Holds the writer lock throughout."""
     t0 = time.perf_counter()
     folder = corpus_dir or settings.corpus_dir
+    limits = Limits.from_settings(settings)
     report = IndexReport()
     with writer_lock(settings):
-        articles, report.skipped = load_corpus(folder)
+        candidates, refused = scan(folder)
+        for sk in refused:
+            report.count(sk.format).files += 1
+            _skip(report, sk)
         emb = embedder or make_embedder(settings)
         if rebuild:
             wipe(settings)
         store = Store(settings, emb.name, emb.dim, create=True)
         store.sweep()
-        committed = store.manifest()
+        committed = store.manifest_stamps()
         todo = []
-        for a in articles:
-            if committed.get(a.file) == a.sha256:
-                report.unchanged.append(a.file)
+        present: set[str] = set()
+        for c in candidates:
+            report.count(c.format).files += 1
+            raw = read_raw(c, limits)
+            if isinstance(raw, Skipped):
+                _skip(report, raw)
+                continue
+            present.add(c.file)
+            version, stamped = committed.get(c.file, ("", None))
+            if version == content_hash(raw) and (stamped or LEGACY_STAMP) == stamp(c.format):
+                report.unchanged.append(c.file)
+                report.count(c.format).unchanged += 1
             else:
-                (report.updated if a.file in committed else report.added).append(a.file)
-                todo.append(a)
-        present = {a.file for a in articles}
+                todo.append(c)
         for file in sorted(set(committed) - present):
             store.remove_article(file)
             report.removed.append(file)
-        prepared = []
-        for a in todo:
-            keep, dropped = evidence_sentences(a.file, a.text)
-            report.boilerplate_dropped += dropped
-            prepared.append((a, keep))
-        total = sum(len(k) for _, k in prepared)
+            report.count(format_of(file) or "").removed += 1
         bar = None
-        if progress and total:
+        if progress and todo:
             from tqdm import tqdm
 
-            bar = tqdm(total=total, unit="sent", desc="embedding", leave=False)
+            bar = tqdm(total=len(todo), unit="file", desc="reading", leave=False)
         cache: dict[str, np.ndarray] = {}
-        for a, keep in prepared:
-            new_texts = list(dict.fromkeys(s.text for s in keep if s.text not in cache))
-            if new_texts:
-                for text, vec in zip(new_texts, emb.embed(new_texts), strict=True):
-                    cache[text] = vec
-                report.sentences_embedded += len(new_texts)
-            vectors = np.stack([cache[s.text] for s in keep]) if keep else np.zeros((0, emb.dim), np.float32)
-            store.put_article(a.file, a.sha256, keep, vectors)
-            if bar is not None:
-                bar.update(len(keep))
+        with Reader(limits) as reader:
+            for c in todo:
+                counts = report.count(c.format)
+                if bar is not None:
+                    bar.set_description_str(f"reading {label(c.format)}")
+                    bar.set_postfix_str(c.file[:40], refresh=True)
+                raw = read_raw(c, limits)  # read again, not kept: a folder of PDFs need not fit in memory
+                t1 = time.perf_counter()
+                got = raw if isinstance(raw, Skipped) else read_candidate(c, raw, reader)
+                if not isinstance(raw, Skipped):
+                    counts.read += 1
+                    counts.read_seconds += time.perf_counter() - t1
+                if isinstance(got, Skipped):
+                    _skip(report, got)
+                    if c.file in committed:  # it was indexed, and can no longer be read
+                        store.remove_article(c.file)
+                        report.removed.append(c.file)
+                        counts.removed += 1
+                else:
+                    keep, dropped = evidence_sentences(got.file, got.text)
+                    report.boilerplate_dropped += dropped
+                    new_texts = list(dict.fromkeys(s.text for s in keep if s.text not in cache))
+                    if new_texts:
+                        for text, vec in zip(new_texts, emb.embed(new_texts), strict=True):
+                            cache[text] = vec
+                        report.sentences_embedded += len(new_texts)
+                    vectors = np.zeros((0, emb.dim), np.float32)
+                    if keep:
+                        vectors = np.stack([cache[s.text] for s in keep])
+                    if committed.get(c.file, ("", None))[0] == got.sha256:
+                        # Same file, new reader: its new records would reuse the old ones' ids, so it is
+                        # taken out first (fully out, then fully in) rather than overwritten in place.
+                        store.remove_article(c.file)
+                    store.put_article(got.file, got.sha256, keep, vectors, got.extracted())
+                    if c.file in committed:
+                        report.updated.append(c.file)
+                        counts.changed += 1
+                    else:
+                        report.added.append(c.file)
+                        counts.new += 1
+                if bar is not None:
+                    bar.update(1)
         if bar is not None:
             bar.close()
     report.seconds = time.perf_counter() - t0

@@ -1,4 +1,11 @@
-"""A folder of articles → (articles, skipped). Only UTF-8 `.txt` files at the top level are read."""
+"""A folder of articles → (articles, skipped).
+
+The files at the top level of the folder whose suffix is read (`index.extract.FORMATS`: .txt, .md, .html,
+.htm, .pdf, .docx) are articles; hidden files and other suffixes are left alone, except document formats
+that are not read (.doc, .odt, …), which are skipped with a reason so nobody wonders where they went.
+An article's `text` is the text read from it (for .txt the file itself), and its `sha256` the hash of the
+raw file: the version the index stores.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +15,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import CorpusError
+from index.extract import LABELS, UNSUPPORTED, Extracted, ExtractError, Limits, Reader, format_of
 
 log = logging.getLogger(__name__)
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = Limits().max_file_bytes
 # A line this long is not prose (a minified page, a table dump): indexed, but said so.
 LONG_LINE_CHARS = 100_000
 
 
 @dataclass(frozen=True)
 class Article:
-    """One article: its file name (the citation's `file`), its exact text, and a content hash."""
+    """One article: its file name (the citation's `file`), the exact text read from it, and the content
+    hash of the raw file. `format`, `title`, `date` and `pages` come from the reader (`index/extract.py`);
+    `stamp` names the reader that produced `text`."""
 
     file: str
     text: str
     sha256: str
+    format: str = "txt"
+    title: str = ""
+    date: str = ""
+    pages: tuple[int, ...] = ()
+    stamp: str = ""
+
+    def extracted(self) -> Extracted:
+        """The text and what came with it, as the store keeps it."""
+        return Extracted(self.text, self.format, self.title, self.date, self.pages, self.stamp)
 
 
 @dataclass(frozen=True)
@@ -30,50 +49,119 @@ class Skipped:
 
     file: str
     reason: str
+    format: str = ""
 
 
-def read_article(path: Path) -> Article | Skipped:
-    """Read one file, or say why it cannot be used."""
-    name = path.name
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return Skipped(name, f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        raw = path.read_bytes()
-    except OSError as e:
-        return Skipped(name, f"unreadable ({e.strerror})")
-    if b"\x00" in raw[:8192]:
-        return Skipped(name, "binary (contains NUL bytes)")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return Skipped(name, f"not UTF-8 (bad byte at offset {e.start}); re-save it as UTF-8")
-    if not text.strip():
-        return Skipped(name, "empty")
-    return Article(name, text, hashlib.sha256(raw).hexdigest())
+@dataclass(frozen=True)
+class Candidate:
+    """A file of the folder that is read as an article, before it is read."""
+
+    path: Path
+    format: str
+
+    @property
+    def file(self) -> str:
+        """The file name: the article's name in the index."""
+        return self.path.name
 
 
-def load_corpus(folder: Path) -> tuple[list[Article], list[Skipped]]:
-    """Read every `*.txt` in `folder` (sorted by name). Bad files are skipped with a warning."""
+def scan(folder: Path) -> tuple[list[Candidate], list[Skipped]]:
+    """The files of `folder` that are read (sorted by name), and the document files that are not."""
     if not folder.is_dir():
         raise CorpusError(f"Corpus folder {folder} does not exist: pass --corpus DIR or set QA_CORPUS_DIR.")
-    articles: list[Article] = []
-    skipped: list[Skipped] = []
+    found: list[Candidate] = []
+    refused: list[Skipped] = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.suffix.lower() != ".txt" or not path.is_file():
+        if path.name.startswith(".") or not path.is_file():
             continue
-        got = read_article(path)
-        if isinstance(got, Skipped):
-            log.warning("skipping %s: %s", got.file, got.reason)
-            skipped.append(got)
-        else:
-            longest = max((len(line) for line in got.text.splitlines()), default=0)
-            if longest > LONG_LINE_CHARS:
-                log.warning(
-                    "%s has a line of %d characters: indexed, with sentences over the length limit cut at "
-                    "spaces; check that it is an article",
-                    got.file,
-                    longest,
-                )
-            articles.append(got)
+        fmt = format_of(path)
+        if fmt is not None:
+            found.append(Candidate(path, fmt))
+        elif path.suffix.lower() in UNSUPPORTED:
+            refused.append(Skipped(path.name, UNSUPPORTED[path.suffix.lower()], path.suffix.lower()[1:]))
+    return found, refused
+
+
+def read_raw(c: Candidate, limits: Limits) -> bytes | Skipped:
+    """The file's bytes, or why they cannot be used (too large, unreadable)."""
+    try:
+        size = c.path.stat().st_size
+        if size > limits.max_file_bytes:
+            return Skipped(c.file, f"larger than {limits.max_file_bytes / (1024 * 1024):g} MB", c.format)
+        return c.path.read_bytes()
+    except OSError as e:
+        return Skipped(c.file, f"unreadable ({e.strerror})", c.format)
+
+
+def content_hash(raw: bytes) -> str:
+    """The version of a file: the SHA-256 of its raw bytes."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def read_candidate(c: Candidate, raw: bytes, reader: Reader) -> Article | Skipped:
+    """Read one file's bytes into an Article, or say why it cannot be used."""
+    try:
+        got = reader.read(c.format, raw)
+    except ExtractError as e:
+        return Skipped(c.file, str(e), c.format)
+    for w in got.warnings:
+        log.warning("%s: %s", c.file, w)
+    longest = max((len(line) for line in got.text.splitlines()), default=0)
+    if longest > LONG_LINE_CHARS:
+        log.warning(
+            "%s has a line of %d characters: indexed, with sentences over the length limit cut at spaces; "
+            "check that it is an article",
+            c.file,
+            longest,
+        )
+    return Article(
+        c.file,
+        got.text,
+        content_hash(raw),
+        got.format,
+        got.title,
+        got.date,
+        got.pages,
+        got.stamp,
+    )
+
+
+def read_article(path: Path, reader: Reader | None = None, limits: Limits | None = None) -> Article | Skipped:
+    """Read one file, or say why it cannot be used. Without a `reader`, only .txt needs none; other
+    formats start a worker for this one file."""
+    fmt = format_of(path)
+    if fmt is None:
+        return Skipped(path.name, f"{path.suffix or 'no suffix'}: not a format that is read")
+    lim = limits or (reader.limits if reader else Limits())
+    c = Candidate(path, fmt)
+    raw = read_raw(c, lim)
+    if isinstance(raw, Skipped):
+        return raw
+    if reader is not None:
+        return read_candidate(c, raw, reader)
+    with Reader(lim) as own:
+        return read_candidate(c, raw, own)
+
+
+def load_corpus(folder: Path, limits: Limits | None = None) -> tuple[list[Article], list[Skipped]]:
+    """Read every article of `folder` (sorted by name). Bad files are skipped with a warning naming them."""
+    candidates, skipped = scan(folder)
+    lim = limits or Limits()
+    articles: list[Article] = []
+    for sk in skipped:
+        log.warning("skipping %s: %s", sk.file, sk.reason)
+    with Reader(lim) as reader:
+        for c in candidates:
+            raw = read_raw(c, lim)
+            got = raw if isinstance(raw, Skipped) else read_candidate(c, raw, reader)
+            if isinstance(got, Skipped):
+                log.warning("skipping %s: %s", got.file, got.reason)
+                skipped.append(got)
+            else:
+                articles.append(got)
     return articles, skipped
+
+
+def label(fmt: str) -> str:
+    """What a person calls a format ("PDF", "Word"), for progress and summaries."""
+    return LABELS.get(fmt, fmt or "other")

@@ -1,10 +1,13 @@
 """The sentence store: Chroma on disk (or a Chroma server), stamped with the embedding model.
 
 Layout: collection `qa_sentences` holds one record per evidence sentence, id `<file>#<n>@<version>`, with
-metadata `sid, file, n, start, end, version`. Collection `qa_files` is the manifest: one record per
-article, id = file, metadata `version` (content hash) and `sentences`. A reader trusts a sentence only if
-its `version` is the one the manifest names, so an article whose indexing was interrupted is invisible
-(fully out) until its manifest record is written (fully in).
+metadata `sid, file, n, start, end, version` (and `page` for a PDF). Collection `qa_files` is the manifest:
+one record per article, id = file, metadata `version` (content hash of the raw file), `sentences`, and what
+the reader said (`stamp`: which reader and library produced the text, `format`, `title`, `date`, `pages`:
+each page's start offset as JSON); its document is the text read from the file, which every sentence span
+indexes. A reader trusts a sentence only if its `version` is the one the manifest names, so an article whose
+indexing was interrupted is invisible (fully out) until its manifest record, text included, is written in
+one call (fully in).
 
 The manifest collection's own metadata carries a `generation` token that every writer changes after each
 commit, so a reader learns whether the index changed from one small read instead of the whole manifest.
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import json
 import os
 import shutil
 import time
@@ -51,6 +55,7 @@ from index.errors import (
     IndexMissingError,
     QAError,
 )
+from index.extract import Extracted
 from index.integrity import REBUILD, check_store
 from index.sentences import Sentence
 from index.settings import Settings
@@ -63,6 +68,7 @@ PAGE = 5000  # records per read: well under SQLite's limit on variables per stat
 WRITE_BATCH = 1000  # records per write: Chroma's cost per call is high, its cost per record low
 _DELETE_FILES = 50  # articles per "drop old versions" delete
 _LOAD_TRIES = 3
+_TEXT_CACHE = 64  # texts a reader keeps, for the source viewer while a writer holds the store
 OPEN_WAIT_S = 3.0  # a reader waits this long for another reader's open (under a second) to finish
 WRITER_WAIT_S = 60.0  # the writer waits this long for readers to finish their current read
 _WRITING = (
@@ -199,6 +205,7 @@ class Store:
         self._seen_generation: str | None = None
         self._seen_count: int | None = None
         self._snapshot: tuple[dict[str, str], list[Sentence], np.ndarray] | None = None
+        self._texts: dict[str, Extracted] = {}
         if self._local and not create:
             with _rw_lock(settings, fcntl.LOCK_EX, OPEN_WAIT_S) as held:
                 if not held:
@@ -301,13 +308,14 @@ class Store:
             offset += PAGE
 
     # ---- manifest -------------------------------------------------------------------------------------
-    def _manifest_records(self) -> dict[str, tuple[str, int]]:
-        """file → (version, number of sentences), as committed."""
-        out: dict[str, tuple[str, int]] = {}
+    def _manifest_records(self) -> dict[str, tuple[str, int, str | None]]:
+        """file → (version, number of sentences, reader stamp or None), as committed."""
+        out: dict[str, tuple[str, int, str | None]] = {}
         try:
             for got in self._pages(self._files, ["metadatas"]):
                 for i, m in zip(got["ids"], got["metadatas"] or [], strict=False):
-                    out[i] = (str(m["version"]), int(m.get("sentences", -1)))
+                    stamp = m.get("stamp")
+                    out[i] = (str(m["version"]), int(m.get("sentences", -1)), str(stamp) if stamp else None)
         except Exception as e:
             raise IndexCorruptError(f"The index manifest cannot be read ({e}); {_REBUILD}.") from e
         return out
@@ -316,8 +324,13 @@ class Store:
         """Committed articles: file → version (content hash)."""
         with self._reading() as live:
             if live:
-                self._seen_manifest = {f: v for f, (v, _) in self._manifest_records().items()}
+                self._seen_manifest = {f: v for f, (v, _, _) in self._manifest_records().items()}
         return dict(self._seen(self._seen_manifest))
+
+    def manifest_stamps(self) -> dict[str, tuple[str, str | None]]:
+        """Committed articles: file → (version, stamp of the reader that produced its text). The stamp is
+        None for an article indexed before stamps were kept (it was a .txt read as it is). For the writer."""
+        return {f: (v, st) for f, (v, _, st) in self._manifest_records().items()}
 
     def generation(self) -> str | None:
         """A token that changes whenever a writer commits or removes an article; None for an index written
@@ -346,14 +359,25 @@ class Store:
 
     # ---- writes ---------------------------------------------------------------------------------------
     def put_article(
-        self, file: str, version: str, sentences: Sequence[Sentence], vectors: np.ndarray
+        self,
+        file: str,
+        version: str,
+        sentences: Sequence[Sentence],
+        vectors: np.ndarray,
+        text: Extracted | None = None,
     ) -> None:
-        """Write one article's sentences, then commit it in the manifest, then drop its old version."""
-        self.put_articles([(file, version, sentences, vectors)])
+        """Write one article's sentences, then commit it in the manifest (with the text read from it, which
+        the sentence spans index), then drop its old version."""
+        self.put_articles([(file, version, sentences, vectors)], {file: text} if text is not None else None)
 
-    def put_articles(self, articles: Sequence[tuple[str, str, Sequence[Sentence], np.ndarray]]) -> None:
+    def put_articles(
+        self,
+        articles: Sequence[tuple[str, str, Sequence[Sentence], np.ndarray]],
+        texts: Mapping[str, Extracted] | None = None,
+    ) -> None:
         """Write several articles (file, version, sentences, vectors) with few store calls: all their
-        sentences, then one manifest commit, then their old versions are dropped.
+        sentences, then one manifest commit, then their old versions are dropped. `texts` holds the text
+        read from each file (by file name), kept in its manifest record.
 
         Each article keeps put_article's guarantee: its sentences are invisible until its manifest record
         is written, so a crash leaves every article fully in or fully out. Chroma pays ~50 ms per write
@@ -361,6 +385,7 @@ class Store:
         """
         if not articles:
             return
+        texts = texts or {}
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, str | int]] = []
@@ -368,19 +393,22 @@ class Store:
         for file, version, sentences, vectors in articles:
             if len(sentences) != len(vectors):
                 raise ValueError(f"{file}: {len(sentences)} sentences but {len(vectors)} vectors")
+            extracted = texts.get(file)
             for s in sentences:
                 ids.append(_record_id(s.id, version))
                 docs.append(s.text)
-                metas.append(
-                    {
-                        "sid": s.id,
-                        "file": s.file,
-                        "n": s.n,
-                        "start": s.start,
-                        "end": s.end,
-                        "version": version,
-                    }
-                )
+                meta: dict[str, str | int] = {
+                    "sid": s.id,
+                    "file": s.file,
+                    "n": s.n,
+                    "start": s.start,
+                    "end": s.end,
+                    "version": version,
+                }
+                page = extracted.page_at(s.start) if extracted is not None else None
+                if page is not None:
+                    meta["page"] = page
+                metas.append(meta)
             if len(sentences):
                 vecs.append(np.asarray(vectors, dtype=np.float32))
         matrix = np.concatenate(vecs) if vecs else np.zeros((0, self.embed_dim), np.float32)
@@ -396,7 +424,8 @@ class Store:
             self._files.upsert(
                 ids=[a[0] for a in chunk],
                 embeddings=[[1.0]] * len(chunk),
-                metadatas=[{"version": a[1], "sentences": len(a[2])} for a in chunk],
+                metadatas=[_manifest_meta(a[1], len(a[2]), texts.get(a[0])) for a in chunk],
+                documents=[t.text if (t := texts.get(a[0])) is not None else None for a in chunk],
             )
         self._bump()
         for b in range(0, len(articles), _DELETE_FILES):
@@ -426,6 +455,30 @@ class Store:
         return len(stale)
 
     # ---- reads ----------------------------------------------------------------------------------------
+    def text(self, file: str) -> Extracted | None:
+        """The text read from `file` when it was indexed (what its sentence spans index), with its format,
+        title, date and pages; None when no article has that name, or when it was indexed before texts were
+        kept (`qa index --rebuild` stores them). One small read; `file` is only ever an id to look up."""
+        with self._reading() as live:
+            if live:
+                got = self._chroma(lambda: self._files.get(ids=[file], include=["metadatas", "documents"]))
+                if not got["ids"]:
+                    self._texts.pop(file, None)
+                    return None
+                meta = (got["metadatas"] or [{}])[0] or {}
+                doc = (got["documents"] or [None])[0]
+                extracted = _extracted(meta, doc)
+                if extracted is None:
+                    return None
+                self._texts.pop(file, None)
+                self._texts[file] = extracted
+                while len(self._texts) > _TEXT_CACHE:
+                    self._texts.pop(next(iter(self._texts)))
+                return extracted
+        if file in self._texts:
+            return self._texts[file]
+        raise IndexLockedError(_WRITING)
+
     def all_sentences(self) -> tuple[list[Sentence], np.ndarray]:
         """Every committed evidence sentence in file then sentence order, with its vectors (rows align)."""
         _, sentences, vectors = self.load_committed()
@@ -441,12 +494,12 @@ class Store:
             if live:
                 for _ in range(_LOAD_TRIES):
                     records = self._manifest_records()
-                    committed = {f: v for f, (v, _) in records.items()}
+                    committed = {f: v for f, (v, _, _) in records.items()}
                     sentences, vectors = self._chroma(functools.partial(self._read_committed, committed))
                     have: dict[str, int] = {}
                     for s in sentences:
                         have[s.file] = have.get(s.file, 0) + 1
-                    if all(n < 0 or have.get(f, 0) == n for f, (_, n) in records.items()):
+                    if all(n < 0 or have.get(f, 0) == n for f, (_, n, _) in records.items()):
                         break
                 self._seen_manifest = dict(committed)
                 self._snapshot = (committed, sentences, vectors)
@@ -534,6 +587,37 @@ class Store:
                 if len(out) == k:
                     break
         return out
+
+
+def _manifest_meta(version: str, sentences: int, text: Extracted | None) -> dict[str, str | int]:
+    meta: dict[str, str | int] = {"version": version, "sentences": sentences}
+    if text is not None:
+        meta.update(
+            stamp=text.stamp,
+            format=text.format,
+            title=text.title,
+            date=text.date,
+            pages=json.dumps(list(text.pages)),
+        )
+    return meta
+
+
+def _extracted(meta: Mapping[str, Any], doc: str | None) -> Extracted | None:
+    """A manifest record's text and reader facts; None for a record written before texts were kept."""
+    if doc is None or "format" not in meta:
+        return None
+    try:
+        pages = tuple(int(p) for p in json.loads(str(meta.get("pages") or "[]")))
+    except (ValueError, TypeError):
+        pages = ()
+    return Extracted(
+        text=doc,
+        format=str(meta["format"]),
+        title=str(meta.get("title") or ""),
+        date=str(meta.get("date") or ""),
+        pages=pages,
+        stamp=str(meta.get("stamp") or ""),
+    )
 
 
 def wipe(settings: Settings) -> None:

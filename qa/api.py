@@ -43,7 +43,8 @@ from qa.api_common import (
     status_of,
 )
 from qa.present import unsent_claims
-from qa.service import BusyError, Health, QAService, SourceDoc
+from qa.service import BusyError, Health, QAService
+from qa.sources import SourceView, source_view
 from qa.types import Answer, Citation
 
 log = logging.getLogger(__name__)
@@ -201,14 +202,20 @@ async def ask_stream(req: AskRequest, service: ServiceDep) -> EventStream:
     return EventStream(events(), on_close=slot.close)
 
 
-@router.get("/sources/{file:path}", response_model=SourceDoc, summary="An article's indexed sentences")
-async def sources(file: str, service: ServiceDep) -> SourceDoc:
-    """The sentences of one indexed article, with ids and character spans, for a source viewer.
+@router.get(
+    "/sources/{file:path}",
+    response_model=SourceView,
+    summary="An article's indexed sentences and the text read from it",
+)
+async def sources(file: str, service: ServiceDep) -> SourceView:
+    """The sentences of one indexed article, with ids and character spans, and the text they index: the
+    text read from the file when it was indexed (for HTML, PDF, Word and Markdown the extracted text, for
+    .txt the file itself), with its format, title, date and, for a PDF, each sentence's page.
 
     `file` must be exactly the name of an indexed article (as in `Citation.file`); anything else,
-    including any path, is 404. Nothing is read from the file system.
+    including any path, is 404. Nothing is read from the file system: the text comes from the index.
     """
-    doc = await run_in_threadpool(service.source, file)
+    doc = await run_in_threadpool(source_view, service, file)
     if doc is None:
         raise StarletteHTTPException(404, "No indexed article has that name.")
     return doc

@@ -36,7 +36,9 @@ def corpus(tmp_path: Path) -> Path:
     return folder
 
 
-def test_index_then_reindex_prints_one_summary_line(env: dict[str, str], corpus: Path) -> None:
+def test_index_then_reindex_prints_a_summary_line_and_a_table_per_format(
+    env: dict[str, str], corpus: Path
+) -> None:
     (corpus / "empty.txt").write_text("", "utf-8")
     first = run(["index", "--corpus", str(corpus)], env)
     assert first.returncode == 0, first.stderr
@@ -49,7 +51,10 @@ def test_index_then_reindex_prints_one_summary_line(env: dict[str, str], corpus:
         "indexed 0 new, 0 changed, 0 removed, 5 unchanged article(s); embedded 0 sentence(s), "
         "dropped 0 boilerplate line(s), skipped 1 file(s) in "
     ), again.stdout
-    assert again.stdout.count("\n") == 1
+    assert again.stdout.splitlines()[1:] == [
+        "  format  files  new  changed  unchanged  skipped  removed  read/file",
+        "  text        6    0        0          5        1        0       0 ms",
+    ]
 
 
 def test_errors_are_one_line_and_exit_1(env: dict[str, str], tmp_path: Path) -> None:

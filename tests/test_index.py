@@ -85,13 +85,13 @@ def test_bad_files_are_skipped_with_a_reason_and_nothing_else_is_lost(
     (corpus / "empty.txt").write_text("   \n", "utf-8")
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02PNG")
     (corpus / "latin1.txt").write_bytes("Caf\xe9 au lait est bon.".encode("latin-1"))
-    (corpus / "notes.md").write_text("not a .txt file", "utf-8")
+    (corpus / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # not an article format: left alone
     report = index_corpus(settings)
     reasons = {s.file: s.reason for s in report.skipped}
     assert reasons["empty.txt"] == "empty"
     assert reasons["binary.txt"].startswith("binary")
     assert reasons["latin1.txt"].startswith("not UTF-8")
-    assert "notes.md" not in reasons
+    assert "photo.png" not in reasons
     assert len(report.added) == 5
 
 

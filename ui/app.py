@@ -24,6 +24,7 @@ from fastapi import FastAPI  # noqa: E402
 
 from index.errors import QAError  # noqa: E402
 from qa.service import QAService  # noqa: E402
+from qa.sources import source_view  # noqa: E402
 from qa.types import Answer  # noqa: E402
 from ui.render import (
     EMPTY_SOURCE,
@@ -150,6 +151,13 @@ CSS = """
 .qa-hl { background: rgba(250, 204, 21, 0.45); outline: 2px solid #eab308; }
 .qa-also { background: rgba(250, 204, 21, 0.14); }
 .qa-gap { color: var(--body-text-color-subdued); padding-left: 2.6em; font-size: 0.8rem; }
+.qa-src-meta { font-size: 0.8rem; color: var(--body-text-color-subdued); overflow-wrap: anywhere; }
+.qa-src-text { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.5; font-size: 0.9rem; }
+.qa-s { border-radius: 3px; padding: 1px 0; }
+.qa-bp, .qa-cut { color: var(--body-text-color-subdued); opacity: 0.75; }
+.qa-page { display: block; margin: 8px 0 4px; padding-top: 4px;
+  border-top: 1px dashed var(--border-color-primary); font-size: 0.75rem;
+  color: var(--body-text-color-subdued); font-family: var(--font-mono); }
 """
 
 
@@ -234,7 +242,7 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
         if not 1 <= k <= len(answer.citations):
             return EMPTY_SOURCE
         try:
-            doc = service.source(answer.citations[k - 1].file)
+            doc = source_view(service, answer.citations[k - 1].file)
         except QAError as e:
             return render_source_error(str(e))
         return render_source(doc, answer, i, k, articles())

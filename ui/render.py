@@ -14,6 +14,7 @@ from typing import Any
 from qa.cite import strip_markers
 from qa.present import DISAGREE_PREFIX, siblings, split_disagreements
 from qa.service import Health, SourceDoc
+from qa.sources import SourceView
 from qa.types import Answer
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -21,6 +22,15 @@ _MODE_LABEL = {
     "generated": "written by the model, checked against the cited sentences",
     "aligned": "written by the model; citations found by checking each sentence",
     "extractive": "quoted from the best matching sentence (the model's own answer did not check out)",
+}
+# A text longer than this is shown around the cited sentence (a whole book would stall the browser).
+MAX_SOURCE_CHARS = 200_000
+FORMAT_NAMES = {
+    "txt": "text file",
+    "md": "Markdown",
+    "html": "web page",
+    "pdf": "PDF",
+    "docx": "Word document",
 }
 EMPTY_SOURCE = (
     '<div class="qa-src qa-src-empty"><div class="qa-src-hint">Sources</div>'
@@ -137,8 +147,12 @@ def render_chat(turns: list[dict[str, Any]], articles: int) -> str:
     )
 
 
-def render_source(doc: SourceDoc | None, answer: Answer, turn: int, k: int, articles: int) -> str:
-    """The cited article's indexed sentences with citation `k` highlighted, and who else reports it."""
+def render_source(
+    doc: SourceDoc | SourceView | None, answer: Answer, turn: int, k: int, articles: int
+) -> str:
+    """The cited article with citation `k` highlighted, and who else reports it. With the text the index
+    read from the file (a SourceView with `text`), that text is shown whole, every indexed sentence marked
+    in it; otherwise the indexed sentences are listed."""
     c = answer.citations[k - 1]
     if doc is None:
         return (
@@ -157,6 +171,8 @@ def render_source(doc: SourceDoc | None, answer: Answer, turn: int, k: int, arti
         )
         label = _e(reported_label(n, articles).capitalize())
         reported = f'<div class="qa-src-reported">{label}:<ul>{links}</ul></div>'
+    if isinstance(doc, SourceView) and doc.text is not None:
+        return _render_text_source(doc, doc.text, answer, k, reported, others)
     rows = []
     prev = 0
     for s in doc.sentences:
@@ -176,6 +192,79 @@ def render_source(doc: SourceDoc | None, answer: Answer, turn: int, k: int, arti
         f"{reported}"
         f'<div class="qa-src-body">{"".join(rows)}</div></div>'
     )
+
+
+def _render_text_source(
+    doc: SourceView, text: str, answer: Answer, k: int, reported: str, others: set[str]
+) -> str:
+    """The text read from the file, escaped, with the indexed sentences as spans (the cited one
+    highlighted, other cited ones tinted), what was not indexed dimmed, and page marks for a PDF. A very
+    long text is shown around the cited sentence."""
+    c = answer.citations[k - 1]
+    cited = next((s for s in doc.sentences if s.id == c.id), None)
+    lo, hi = 0, len(text)
+    if hi > MAX_SOURCE_CHARS:
+        centre = cited.start if cited is not None else 0
+        lo = max(0, centre - MAX_SOURCE_CHARS // 2)
+        hi = min(len(text), lo + MAX_SOURCE_CHARS)
+        lo = max(0, hi - MAX_SOURCE_CHARS)
+    pages = [(n, p) for n, p in enumerate(doc.pages, 1) if lo <= p < hi]
+    parts: list[str] = []
+    if lo > 0:
+        parts.append(f'<span class="qa-cut">… characters 0–{lo} not shown …</span>\n')
+
+    def gap(a: int, b: int) -> None:
+        """Text between sentences (whitespace, or what was not indexed), with page marks inside it."""
+        while pages and pages[0][1] <= b:
+            n, p = pages.pop(0)
+            _plain(parts, text[a:p])
+            parts.append(f'<span class="qa-page" data-page="{n}">page {n}</span>')
+            a = max(a, p)
+        _plain(parts, text[a:b])
+
+    pos = lo
+    for s in sorted(doc.sentences, key=lambda x: x.start):
+        if s.start < pos or s.end > hi:
+            continue
+        gap(pos, s.start)
+        cls = "qa-s qa-hl" if s.id == c.id else ("qa-s qa-also" if s.id in others else "qa-s")
+        where = f"sentence {s.n}" + (f", page {s.page}" if s.page else "")
+        parts.append(
+            f'<span class="{cls}" data-sid="{_e(s.id)}" title="{_e(where)}">'
+            f'<span class="qa-st">{_e(text[s.start : s.end])}</span></span>'
+        )
+        pos = s.end
+    gap(pos, hi)
+    if hi < len(text):
+        parts.append(f'\n<span class="qa-cut">… characters {hi}–{len(text)} not shown …</span>')
+    page = cited.page if cited is not None else None
+    facts = [FORMAT_NAMES.get(doc.format or "", doc.format or "")]
+    if doc.title:
+        facts.append(f"“{doc.title}”")
+    if doc.date:
+        facts.append(doc.date)
+    where = (
+        f"sentence {c.sentence}" + (f" · page {page}" if page else "") + f" · characters {c.start}–{c.end}"
+    )
+    return (
+        '<div class="qa-src">'
+        f'<div class="qa-src-hint">Source of [{k}] · the text read from the file</div>'
+        f'<div class="qa-src-file">{_e(c.file)}</div>'
+        f'<div class="qa-src-meta">{_e(" · ".join(f for f in facts if f))}</div>'
+        f'<div class="qa-src-where">{_e(where)}</div>'
+        f"{reported}"
+        f'<div class="qa-src-body"><div class="qa-src-text">{"".join(parts)}</div></div></div>'
+    )
+
+
+def _plain(parts: list[str], piece: str) -> None:
+    """Text outside the indexed sentences: whitespace as it is, anything else dimmed (not indexed)."""
+    if not piece:
+        return
+    if piece.strip():
+        parts.append(f'<span class="qa-bp" title="not indexed">{_e(piece)}</span>')
+    else:
+        parts.append(_e(piece))
 
 
 def render_source_error(message: str) -> str:
