@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.corpus import Skipped, content_hash, label, read_candidate, read_raw, scan
+from index.corpus import Skipped, content_hash, label, raw_items, read_raw, scan, to_article
 from index.embed import Embedder, make_embedder
 from index.extract import LEGACY_STAMP, Limits, Reader, format_of, stamp
 from index.sentences import Sentence, split_sentences
@@ -110,8 +110,10 @@ def index_corpus(
     folder = corpus_dir or settings.corpus_dir
     limits = Limits.from_settings(settings)
     report = IndexReport()
-    with writer_lock(settings):
+    with writer_lock(settings), Reader(limits) as reader:
         candidates, refused = scan(folder)
+        # The worker imports its libraries while the embedding model loads and the store opens.
+        reader.start(c.format for c in candidates)
         for sk in refused:
             report.count(sk.format).files += 1
             _skip(report, sk)
@@ -146,48 +148,47 @@ def index_corpus(
 
             bar = tqdm(total=len(todo), unit="file", desc="reading", leave=False)
         cache: dict[str, np.ndarray] = {}
-        with Reader(limits) as reader:
-            for c in todo:
-                counts = report.count(c.format)
-                if bar is not None:
-                    bar.set_description_str(f"reading {label(c.format)}")
-                    bar.set_postfix_str(c.file[:40], refresh=True)
-                raw = read_raw(c, limits)  # read again, not kept: a folder of PDFs need not fit in memory
-                t1 = time.perf_counter()
-                got = raw if isinstance(raw, Skipped) else read_candidate(c, raw, reader)
-                if not isinstance(raw, Skipped):
-                    counts.read += 1
-                    counts.read_seconds += time.perf_counter() - t1
-                if isinstance(got, Skipped):
-                    _skip(report, got)
-                    if c.file in committed:  # it was indexed, and can no longer be read
-                        store.remove_article(c.file)
-                        report.removed.append(c.file)
-                        counts.removed += 1
+        # Files are read again here, not kept from above (a folder of PDFs need not fit in memory), and
+        # the worker reads the next one while this process embeds and stores the last.
+        for (c, sha), read in reader.read_all(raw_items(todo, limits)):
+            counts = report.count(c.format)
+            if bar is not None:
+                bar.set_description_str(f"reading {label(c.format)}")
+                bar.set_postfix_str(c.file[:40], refresh=True)
+            if read.seconds or read.extracted is not None:
+                counts.read += 1
+                counts.read_seconds += read.seconds
+            if read.extracted is None:
+                _skip(report, Skipped(c.file, read.reason or "unreadable", c.format))
+                if c.file in committed:  # it was indexed, and can no longer be read
+                    store.remove_article(c.file)
+                    report.removed.append(c.file)
+                    counts.removed += 1
+            else:
+                got = to_article(c, sha, read.extracted)
+                keep, dropped = evidence_sentences(got.file, got.text)
+                report.boilerplate_dropped += dropped
+                new_texts = list(dict.fromkeys(s.text for s in keep if s.text not in cache))
+                if new_texts:
+                    for text, vec in zip(new_texts, emb.embed(new_texts), strict=True):
+                        cache[text] = vec
+                    report.sentences_embedded += len(new_texts)
+                vectors = np.zeros((0, emb.dim), np.float32)
+                if keep:
+                    vectors = np.stack([cache[s.text] for s in keep])
+                if committed.get(c.file, ("", None))[0] == got.sha256:
+                    # Same file, new reader: its new records would reuse the old ones' ids, so it is taken
+                    # out first (fully out, then fully in) rather than overwritten in place.
+                    store.remove_article(c.file)
+                store.put_article(got.file, got.sha256, keep, vectors, got.extracted())
+                if c.file in committed:
+                    report.updated.append(c.file)
+                    counts.changed += 1
                 else:
-                    keep, dropped = evidence_sentences(got.file, got.text)
-                    report.boilerplate_dropped += dropped
-                    new_texts = list(dict.fromkeys(s.text for s in keep if s.text not in cache))
-                    if new_texts:
-                        for text, vec in zip(new_texts, emb.embed(new_texts), strict=True):
-                            cache[text] = vec
-                        report.sentences_embedded += len(new_texts)
-                    vectors = np.zeros((0, emb.dim), np.float32)
-                    if keep:
-                        vectors = np.stack([cache[s.text] for s in keep])
-                    if committed.get(c.file, ("", None))[0] == got.sha256:
-                        # Same file, new reader: its new records would reuse the old ones' ids, so it is
-                        # taken out first (fully out, then fully in) rather than overwritten in place.
-                        store.remove_article(c.file)
-                    store.put_article(got.file, got.sha256, keep, vectors, got.extracted())
-                    if c.file in committed:
-                        report.updated.append(c.file)
-                        counts.changed += 1
-                    else:
-                        report.added.append(c.file)
-                        counts.new += 1
-                if bar is not None:
-                    bar.update(1)
+                    report.added.append(c.file)
+                    counts.new += 1
+            if bar is not None:
+                bar.update(1)
         if bar is not None:
             bar.close()
     report.seconds = time.perf_counter() - t0

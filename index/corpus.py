@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,12 +99,8 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def read_candidate(c: Candidate, raw: bytes, reader: Reader) -> Article | Skipped:
-    """Read one file's bytes into an Article, or say why it cannot be used."""
-    try:
-        got = reader.read(c.format, raw)
-    except ExtractError as e:
-        return Skipped(c.file, str(e), c.format)
+def to_article(c: Candidate, sha256: str, got: Extracted) -> Article:
+    """The Article for a file whose text was read; what the reader noticed is logged as a warning."""
     for w in got.warnings:
         log.warning("%s: %s", c.file, w)
     longest = max((len(line) for line in got.text.splitlines()), default=0)
@@ -114,16 +111,16 @@ def read_candidate(c: Candidate, raw: bytes, reader: Reader) -> Article | Skippe
             c.file,
             longest,
         )
-    return Article(
-        c.file,
-        got.text,
-        content_hash(raw),
-        got.format,
-        got.title,
-        got.date,
-        got.pages,
-        got.stamp,
-    )
+    return Article(c.file, got.text, sha256, got.format, got.title, got.date, got.pages, got.stamp)
+
+
+def read_candidate(c: Candidate, raw: bytes, reader: Reader) -> Article | Skipped:
+    """Read one file's bytes into an Article, or say why it cannot be used."""
+    try:
+        got = reader.read(c.format, raw)
+    except ExtractError as e:
+        return Skipped(c.file, str(e), c.format)
+    return to_article(c, content_hash(raw), got)
 
 
 def read_article(path: Path, reader: Reader | None = None, limits: Limits | None = None) -> Article | Skipped:
@@ -151,15 +148,29 @@ def load_corpus(folder: Path, limits: Limits | None = None) -> tuple[list[Articl
     for sk in skipped:
         log.warning("skipping %s: %s", sk.file, sk.reason)
     with Reader(lim) as reader:
-        for c in candidates:
-            raw = read_raw(c, lim)
-            got = raw if isinstance(raw, Skipped) else read_candidate(c, raw, reader)
-            if isinstance(got, Skipped):
-                log.warning("skipping %s: %s", got.file, got.reason)
-                skipped.append(got)
+        reader.start(c.format for c in candidates)
+        for (c, sha), read in reader.read_all(raw_items(candidates, lim)):
+            if read.extracted is None:
+                sk = Skipped(c.file, read.reason or "unreadable", c.format)
+                log.warning("skipping %s: %s", sk.file, sk.reason)
+                skipped.append(sk)
             else:
-                articles.append(got)
+                articles.append(to_article(c, sha, read.extracted))
     return articles, skipped
+
+
+RawItem = tuple[tuple[Candidate, str], str, bytes | str]
+
+
+def raw_items(candidates: Iterable[Candidate], limits: Limits) -> Iterator[RawItem]:
+    """(candidate, hash) keys with each file's bytes, read one at a time, for Reader.read_all (a reason
+    string instead of bytes when the file cannot be used)."""
+    for c in candidates:
+        raw = read_raw(c, limits)
+        if isinstance(raw, Skipped):
+            yield (c, ""), c.format, raw.reason
+        else:
+            yield (c, content_hash(raw)), c.format, raw
 
 
 def label(fmt: str) -> str:
