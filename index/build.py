@@ -9,7 +9,9 @@ committed on its own, so a crash leaves every file either fully in or fully out.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +94,46 @@ def evidence_sentences(file: str, text: str) -> tuple[list[Sentence], int]:
     return keep, len(all_sentences) - len(keep)
 
 
+class SkipMemo:
+    """Files that could not be read, remembered by content hash, reader stamp and limits (a JSON file in
+    the data dir), so a file that takes the whole time limit to fail does not cost it again on every run.
+    Any change to the file, its reader or the limits reads it again."""
+
+    def __init__(self, settings: Settings, limits: Limits) -> None:
+        self.path = settings.data_dir / "skipped.json"
+        self._limits = repr(limits)
+        self._old: dict[str, dict[str, str]] = {}
+        self._new: dict[str, dict[str, str]] = {}
+        try:
+            raw = json.loads(self.path.read_text("utf-8"))
+            self._old = raw if isinstance(raw, dict) else {}
+        except (OSError, ValueError):
+            pass
+
+    def _key(self, sha: str, fmt: str) -> str:
+        return f"{sha} {stamp(fmt)} {self._limits}"
+
+    def known(self, file: str, sha: str, fmt: str) -> str | None:
+        """The reason `file` was skipped last time, if nothing has changed since."""
+        entry = self._old.get(file)
+        if isinstance(entry, dict) and entry.get("key") == self._key(sha, fmt) and entry.get("reason"):
+            self._new[file] = entry
+            return str(entry["reason"])
+        return None
+
+    def remember(self, file: str, sha: str, fmt: str, reason: str) -> None:
+        """Remember why `file` (at this content hash) could not be read."""
+        self._new[file] = {"key": self._key(sha, fmt), "reason": reason}
+
+    def save(self) -> None:
+        """Keep what this run skipped (and nothing else), atomically."""
+        if not self._new and not self.path.exists():
+            return
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(self._new, ensure_ascii=False, indent=0), "utf-8")
+        os.replace(tmp, self.path)
+
+
 def _skip(report: IndexReport, sk: Skipped) -> None:
     log.warning("skipping %s: %s", sk.file, sk.reason)
     report.skipped.append(sk)
@@ -120,6 +162,8 @@ def index_corpus(
         emb = embedder or make_embedder(settings)
         if rebuild:
             wipe(settings)
+            (settings.data_dir / "skipped.json").unlink(missing_ok=True)
+        memo = SkipMemo(settings, limits)
         store = Store(settings, emb.name, emb.dim, create=True)
         store.sweep()
         committed = store.manifest_stamps()
@@ -131,12 +175,16 @@ def index_corpus(
             if isinstance(raw, Skipped):
                 _skip(report, raw)
                 continue
-            present.add(c.file)
+            sha = content_hash(raw)
             version, stamped = committed.get(c.file, ("", None))
-            if version == content_hash(raw) and (stamped or LEGACY_STAMP) == stamp(c.format):
+            if version == sha and (stamped or LEGACY_STAMP) == stamp(c.format):
+                present.add(c.file)
                 report.unchanged.append(c.file)
                 report.count(c.format).unchanged += 1
+            elif (reason := memo.known(c.file, sha, c.format)) is not None:
+                _skip(report, Skipped(c.file, f"{reason} (unchanged since it was last skipped)", c.format))
             else:
+                present.add(c.file)
                 todo.append(c)
         for file in sorted(set(committed) - present):
             store.remove_article(file)
@@ -160,6 +208,8 @@ def index_corpus(
                 counts.read_seconds += read.seconds
             if read.extracted is None:
                 _skip(report, Skipped(c.file, read.reason or "unreadable", c.format))
+                if sha:
+                    memo.remember(c.file, sha, c.format, read.reason or "unreadable")
                 if c.file in committed:  # it was indexed, and can no longer be read
                     store.remove_article(c.file)
                     report.removed.append(c.file)
@@ -191,5 +241,6 @@ def index_corpus(
                 bar.update(1)
         if bar is not None:
             bar.close()
+        memo.save()
     report.seconds = time.perf_counter() - t0
     return report

@@ -51,9 +51,10 @@ def test_index_then_reindex_prints_a_summary_line_and_a_table_per_format(
         "indexed 0 new, 0 changed, 0 removed, 5 unchanged article(s); embedded 0 sentence(s), "
         "dropped 0 boilerplate line(s), skipped 1 file(s) in "
     ), again.stdout
+    assert "warning: skipped empty.txt: empty (unchanged since it was last skipped)" in again.stderr
     assert again.stdout.splitlines()[1:] == [
         "  format  files  new  changed  unchanged  skipped  removed  read/file",
-        "  text        6    0        0          5        1        0       0 ms",
+        "  text        6    0        0          5        1        0          -",
     ]
 
 

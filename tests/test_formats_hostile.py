@@ -227,6 +227,10 @@ def test_a_file_that_takes_too_long_is_stopped_and_the_next_is_read(tmp_path: Pa
         ("a_slow.pdf", "took longer than 1 s to read, so it was stopped (QA_EXTRACT_TIMEOUT_S)")
     ]
     assert report.added == [f"{seed_files()[2].stem}.md"]
+    # Remembered: the next run does not spend the time limit on it again, until the file changes.
+    again = index_corpus(settings)
+    assert again.skipped[0].reason.endswith("(unchanged since it was last skipped)")
+    assert again.formats["pdf"].read == 0 and again.unchanged == report.added
 
 
 def test_a_file_that_needs_too_much_memory_is_skipped_and_the_next_is_read(tmp_path: Path) -> None:
