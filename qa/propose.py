@@ -39,6 +39,7 @@ class Evidence:
     rank: int
     context: frozenset[str] = frozenset()
     file_text: str = ""  # the folded text of the sentence's whole file, for the question's names
+    top_sim: float = 0.0  # the best similarity of any evidence to the question
 
     @property
     def sentence(self) -> Sentence:
@@ -229,7 +230,7 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights) ->
     )
     f["near"] = _nearness(span, q, weight, total)
     f["linked"] = _linked(span, q, weight, total)
-    f["type"] = _type_fit(c.label, q)
+    f["type"] = _type_fit(c.label, q, span)
     r = role(q, doc, c.start, c.end)
     f["role"] = 0.0 if r is None else (1.0 if r else -1.0)
     f["subject"] = 1.0 if q.subject_asked and is_subject(doc, c.start, c.end) else 0.0
@@ -237,6 +238,7 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights) ->
     f["negation"] = 0.0 if negation_agrees(q, doc) else -1.0
     f["novel"] = len(new) / len(span_keys) if span_keys else 1.0
     f["sim"] = max(h.similarity for h in c.evidence.group.hits)
+    f["rel_sim"] = f["sim"] - c.evidence.top_sim  # ≤ 0: how far below the best evidence of this question
     f["rank"] = 1.0 / (1.0 + c.evidence.rank)
     f["length"] = min(len(span), 20) / 20.0
     f["files"] = min(len(c.evidence.group.files), 5) / 5.0
@@ -274,13 +276,18 @@ def _linked(span: Span, q: Question, weight: dict[str, float], total: float) -> 
     return sum(weight[k] for k in got) / total
 
 
-def _type_fit(label: str, q: Question) -> float:
+def _type_fit(label: str, q: Question, span: Span) -> float:
+    """1 for the asked-for type, 0 for a plain noun phrase that may still be one, -1 for a span that
+    cannot be: a count needs a number, a date a date or a number, a person or place no date or figure."""
+    has_number = any(t.like_num for t in span)
     if q.labels:
         if label in q.labels:
             return 1.0
-        if q.kind == "number" and label in ("DATE", "TIME"):
-            return 0.5
-        return -1.0 if label in ("CLAUSE",) else 0.0
+        if q.kind == "number":
+            return 0.0 if has_number and label not in ("DATE", "TIME") else -1.0
+        if q.kind == "date":
+            return 0.0 if has_number else -1.0
+        return -1.0 if label in NUMBERS | {"DATE", "TIME", "CLAUSE"} else 0.0
     if q.kind in ("reason", "manner"):
         return 1.0 if label == "CLAUSE" else -0.5
     return 0.5 if label not in ("CARDINAL", "ORDINAL", "CLAUSE") else 0.0

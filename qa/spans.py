@@ -133,6 +133,23 @@ def _verified(c: Candidate) -> bool:
     return f.get("role", 0.0) >= 0 and f.get("negation", 0.0) >= 0 and f.get("type", 0.0) >= 0
 
 
+def choose(cands: Sequence[Candidate], weights: Weights = WEIGHTS) -> tuple[Candidate, float, float] | None:
+    """The two-stage choice: the sentence with the best sentence score plus `mix` times its best span,
+    then the best span inside it. Returns (candidate, sentence score, span score). Pure."""
+    by_sentence: dict[str, list[Candidate]] = {}
+    for c in cands:
+        by_sentence.setdefault(c.evidence.sentence.id, []).append(c)
+    best: tuple[float, Candidate, float, float] | None = None
+    for cs in by_sentence.values():
+        top = max(cs, key=lambda c: weights.span_score(c.features))
+        sent = weights.sentence_score(top.features)
+        span = weights.span_score(top.features)
+        total = sent + weights.mix * span
+        if best is None or total > best[0]:
+            best = (total, top, sent, span)
+    return None if best is None else (best[1], best[2], best[3])
+
+
 def decide(
     q: Question,
     extracted: Sequence[Candidate],
@@ -143,21 +160,12 @@ def decide(
     """Pick the best verified candidate and everything that states the same answer. Pure."""
     pool = [c for c in [*proposed, *extracted] if _verified(c)]
     add_votes(pool, list({id(c.evidence): c.evidence for c in pool}.values()), weights)
-    if not pool:
+    picked = choose(pool, weights)
+    if picked is None:
         why = f"no evidence sentence states a {q.kind} that answers the question"
         return Decision(None, [], [], why, model_refused)
-    by_key: dict[str, list[Candidate]] = {}
-    for c in pool:
-        by_key.setdefault(c.key, []).append(c)
-
-    def strength(cs: list[Candidate]) -> float:
-        files = {c.evidence.sentence.file for c in cs}
-        return max(c.score for c in cs) + 0.05 * (len(files) - 1)
-
-    ranked = sorted(by_key.values(), key=strength, reverse=True)
-    top = ranked[0]
-    best = max(top, key=lambda c: c.score)
-    score = weights.answerability(strength(top), best.features)
+    best, sent, span = picked
+    score = weights.answerability(sent, span, best.features)
     if model_refused and score < weights.clear:
         why = "the model found no answer in the evidence, and no sentence clearly states one"
         return Decision(None, [], [], why, True)
@@ -167,8 +175,14 @@ def decide(
             f"{best.evidence.sentence.file}, score {score:.2f} < {weights.threshold:.2f})"
         )
         return Decision(None, [], [], why, model_refused)
-    others = [max(cs, key=lambda c: c.score) for cs in ranked[1:] if strength(cs) >= score - DISAGREE_MARGIN]
-    return Decision(best, sorted(top, key=lambda c: -c.score), others, "", model_refused)
+    same = sorted((c for c in pool if c.key == best.key), key=lambda c: -c.score)
+    # Other versions: the best span of the same type in another sentence that scores nearly as well.
+    others: list[Candidate] = []
+    for c in pool:
+        near = c.key != best.key and c.label == best.label and c.score >= best.score - DISAGREE_MARGIN
+        if near and all(o.key != c.key for o in others):
+            others.append(c)
+    return Decision(best, same, others, "", model_refused)
 
 
 class SpanPipeline:
@@ -233,10 +247,11 @@ class SpanPipeline:
         docs = parse_many(texts)
         by_text = {t: d for t, d in zip(texts, docs, strict=True)}
         out = []
+        top = max((h.similarity for g in groups for h in g.hits), default=0.0)
         for rank, (g, prev) in enumerate(zip(groups, prevs, strict=True)):
             ctx = content_keys(by_text[prev.text]) if prev is not None else frozenset()
             whole = fold(self.retriever.file_text(g.lead.sentence.file))
-            out.append(Evidence(g, by_text[g.lead.sentence.text], rank, ctx, whole))
+            out.append(Evidence(g, by_text[g.lead.sentence.text], rank, ctx, whole, top))
         return out
 
     def _compose(

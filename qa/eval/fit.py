@@ -28,7 +28,7 @@ from index.settings import Settings
 from qa.propose import extractive
 from qa.question import analyse
 from qa.spans import SpanPipeline
-from qa.weights import WEIGHTS, Weights
+from qa.weights import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, WEIGHTS, Weights
 
 MAX_FALSE_REFUSAL = 0.05  # the product would rather answer with evidence than refuse a fair question
 
@@ -65,8 +65,18 @@ class _NoModel:
         yield from ()
 
 
+def _gold_spans(item: dict[str, Any]) -> dict[str, list[tuple[int, int]]]:
+    out: dict[str, list[tuple[int, int]]] = {}
+    for f, spans in (item.get("all_spans") or {}).items():
+        out.setdefault(f, []).extend((int(a), int(b)) for a, b in spans)
+    if item.get("file"):
+        out.setdefault(item["file"], []).extend((int(a), int(b)) for a, b in item.get("spans") or [])
+    return out
+
+
 def collect(set_dir: Path, data_dir: Path, sample: int | None, seed: int) -> list[dict[str, Any]]:
-    """Per question: answerable, gold answers, and each candidate's features and gold match."""
+    """Per question: answerable, gold answers, each evidence sentence (does it hold a gold span?) and each
+    candidate's features, sentence and gold match."""
     qs = json.loads((set_dir / "questions.json").read_text(encoding="utf-8"))
     if sample:
         rng = random.Random(seed)
@@ -83,15 +93,23 @@ def collect(set_dir: Path, data_dir: Path, sample: int | None, seed: int) -> lis
         pool = pipe._evidence(ret.groups[:8])
         cands = extractive(info, pool, pipe.retriever.idf)
         gold = item.get("answers") or []
+        spans = _gold_spans(item)
+        sids = [ev.sentence.id for ev in pool]
+        holds = [
+            any(ev.sentence.start <= a and b <= ev.sentence.end for a, b in spans.get(ev.sentence.file, []))
+            for ev in pool
+        ]
         rows.append(
             {
                 "q": item["q"],
                 "answerable": not item.get("unanswerable"),
                 "gold": gold,
+                "holds": holds,
                 "cands": [
                     {
                         "text": c.text,
                         "f": dict(c.features),
+                        "sent": sids.index(c.evidence.sentence.id),
                         "good": bool(gold) and max(f1(c.text, g) for g in gold) >= 0.5,
                     }
                     for c in cands
@@ -101,45 +119,92 @@ def collect(set_dir: Path, data_dir: Path, sample: int | None, seed: int) -> lis
     return rows
 
 
-def fit(rows: list[dict[str, Any]], names: list[str], epochs: int = 400, lr: float = 0.05) -> np.ndarray:
-    """Listwise softmax weights over the questions that have a gold-matching candidate."""
-    data = []
-    for r in rows:
-        if not r["answerable"] or not any(c["good"] for c in r["cands"]):
-            continue
-        x: np.ndarray = np.array([[c["f"].get(n, 0.0) for n in names] for c in r["cands"]])
-        y = np.array([1.0 if c["good"] else 0.0 for c in r["cands"]])
-        data.append((x, y))
-    w = np.array([WEIGHTS.features.get(n, 0.0) for n in names])
+def _listwise(data: list[tuple[np.ndarray, np.ndarray]], w: np.ndarray, epochs: int = 300) -> np.ndarray:
+    """Softmax over each list's items, the gold ones as targets; gradient descent with an L2 penalty."""
     for _ in range(epochs):
         grad = 0.01 * w
         for x, y in data:
             s = x @ w
             p = np.exp(s - s.max())
             p /= p.sum()
-            t = y / y.sum()
-            grad += x.T @ (p - t) / len(data)
-        w -= lr * grad * 10
+            grad += x.T @ (p - y / y.sum()) / len(data)
+        w = w - 0.5 * grad
     return w
 
 
-ANSWERABLE_FEATURES = ("score", "cover", "missing_max", "sim")
+def _per_sentence(r: dict[str, Any], weights: Weights) -> dict[int, tuple[dict[str, Any], float, float]]:
+    """For each sentence with candidates: its best span (by span score), sentence score, span score."""
+    out: dict[int, tuple[dict[str, Any], float, float]] = {}
+    for c in r["cands"]:
+        sp = weights.span_score(c["f"])
+        if c["sent"] not in out or sp > out[c["sent"]][2]:
+            out[c["sent"]] = (c, weights.sentence_score(c["f"]), sp)
+    return out
 
 
-def _top(r: dict[str, Any], weights: Weights) -> tuple[float, dict[str, Any] | None]:
-    scored = sorted(((weights.candidate(c["f"]), c) for c in r["cands"]), key=lambda x: -x[0])
-    return scored[0] if scored else (float("-inf"), None)
+def fit(rows: list[dict[str, Any]], base: Weights) -> Weights:
+    """Sentence weights (which sentence holds the gold span), then span weights (which span of a gold
+    sentence matches the gold answer), then the mix."""
+    s_names = sorted(SENTENCE_FEATURES - {"names_missing"})
+    sent_data = []
+    for r in rows:
+        if not r["answerable"] or not any(r["holds"]):
+            continue
+        first = {c["sent"]: c for c in reversed(r["cands"])}
+        idx = sorted(first)
+        if not any(r["holds"][i] for i in idx):
+            continue
+        x = np.array([[first[i]["f"].get(n, 0.0) for n in s_names] for i in idx])
+        y = np.array([1.0 if r["holds"][i] else 0.0 for i in idx])
+        sent_data.append((x, y))
+    ws = _listwise(sent_data, np.array([base.sentence.get(n, 0.0) for n in s_names]))
+    sentence = dict(base.sentence) | {n: round(float(v), 3) for n, v in zip(s_names, ws, strict=True)}
+    p_names = sorted(set(base.span) - {"model", "marked", "votes"})
+    span_data = []
+    for r in rows:
+        good = [c for c in r["cands"] if c["good"] and r["holds"][c["sent"]]]
+        for si in {c["sent"] for c in good}:
+            cs = [c for c in r["cands"] if c["sent"] == si]
+            x = np.array([[c["f"].get(n, 0.0) for n in p_names] for c in cs])
+            y = np.array([1.0 if c["good"] else 0.0 for c in cs])
+            span_data.append((x, y))
+    wp = _listwise(span_data, np.array([base.span.get(n, 0.0) for n in p_names]))
+    span = dict(base.span) | {n: round(float(v), 3) for n, v in zip(p_names, wp, strict=True)}
+    best = (-1.0, base.mix)
+    for mix in (0.0, 0.1, 0.25, 0.5, 1.0):
+        w = Weights(sentence=sentence, span=span, mix=mix)
+        got = _top1(rows, w)
+        if got > best[0]:
+            best = (got, mix)
+    w = Weights(sentence=sentence, span=span, mix=best[1])
+    return Weights(sentence=sentence, span=span, mix=best[1], answerable=fit_answerable(rows, w))
 
 
-def fit_answerable(rows: list[dict[str, Any]], weights: Weights, epochs: int = 2000) -> dict[str, float]:
-    """Logistic regression: is the question answerable, from its best candidate's score and features."""
+def _choice(r: dict[str, Any], w: Weights) -> tuple[dict[str, Any], float, float] | None:
+    per = _per_sentence(r, w)
+    if not per:
+        return None
+    return max(per.values(), key=lambda t: t[1] + w.mix * t[2])
+
+
+def _top1(rows: list[dict[str, Any]], w: Weights) -> float:
+    ans = [r for r in rows if r["answerable"]]
+    hit = 0
+    for r in ans:
+        ch = _choice(r, w)
+        hit += bool(ch and ch[0]["good"])
+    return hit / max(len(ans), 1)
+
+
+def fit_answerable(rows: list[dict[str, Any]], weights: Weights, epochs: int = 3000) -> dict[str, float]:
+    """Logistic regression: is the question answerable, from the chosen sentence's and span's scores."""
     xs: list[list[float]] = []
     ys: list[float] = []
     for r in rows:
-        s, c = _top(r, weights)
-        if c is None:
+        ch = _choice(r, weights)
+        if ch is None:
             continue
-        xs.append([1.0, s] + [c["f"].get(n, 0.0) for n in ANSWERABLE_FEATURES[1:]])
+        xs.append([1.0, ch[1], ch[2]] + [ch[0]["f"].get(k, 0.0) for k in ANSWERABILITY_FEATURES])
         ys.append(1.0 if r["answerable"] else 0.0)
     x: np.ndarray = np.array(xs)
     y: np.ndarray = np.array(ys)
@@ -152,64 +217,76 @@ def fit_answerable(rows: list[dict[str, Any]], weights: Weights, epochs: int = 2
         w -= 0.1 * (z.T @ (p - y) / len(y) + 0.001 * w)
     raw = w / sd
     raw[0] = w[0] - float((w[1:] * mu[1:] / sd[1:]).sum())
-    out = {"bias": float(raw[0]), "score": float(raw[1])}
-    out.update({n: float(v) for n, v in zip(ANSWERABLE_FEATURES[1:], raw[2:], strict=True)})
-    out["names_missing"] = weights.answerable.get("names_missing", 0.0)
-    return {k: round(v, 3) for k, v in out.items()}
+    names = ["bias", "sentence", "span", *ANSWERABILITY_FEATURES]
+    return {n: round(float(v), 3) for n, v in zip(names, raw, strict=True)}
 
 
 def evaluate(rows: list[dict[str, Any]], weights: Weights) -> dict[str, float]:
-    """Top-1 gold match over answerable questions, and the best threshold for answer-or-refuse."""
+    """Top-1 (span and sentence) over answerable questions, and the best threshold for answer-or-refuse
+    with at most MAX_FALSE_REFUSAL of answerable questions refused."""
     tops = []
     for r in rows:
-        s, c = _top(r, weights)
-        a = weights.answerability(s, c["f"]) if c is not None else float("-inf")
-        tops.append(((a, c), r))
-    ans = [(s, c, r) for (s, c), r in tops if r["answerable"]]
-    una = [(s, c, r) for (s, c), r in tops if not r["answerable"]]
+        ch = _choice(r, weights)
+        a = weights.answerability(ch[1], ch[2], ch[0]["f"]) if ch is not None else float("-inf")
+        tops.append((a, ch[0] if ch else None, r))
+    ans = [t for t in tops if t[2]["answerable"]]
+    una = [t for t in tops if not t[2]["answerable"]]
     top1 = sum(1 for _, c, _ in ans if c and c["good"]) / max(len(ans), 1)
+    sent1 = sum(1 for _, c, r in ans if c and r["holds"][c["sent"]]) / max(len(ans), 1)
     best_t, best_acc = weights.threshold, -1.0
-    for t in sorted({s for (s, _), _ in tops if s != float("-inf")}):
-        false_ref = sum(1 for s, _, _ in ans if s < t) / max(len(ans), 1)
+    for t in sorted({a for a, _, _ in tops if a != float("-inf")}):
+        false_ref = sum(1 for a, _, _ in ans if a < t) / max(len(ans), 1)
         if false_ref > MAX_FALSE_REFUSAL:
             break
-        right = sum(1 for s, c, _ in ans if s >= t and c and c["good"]) + sum(1 for s, _, _ in una if s < t)
+        right = sum(1 for a, c, r in ans if a >= t and c and r["holds"][c["sent"]]) + sum(
+            1 for a, _, _ in una if a < t
+        )
         acc = right / max(len(tops), 1)
         if acc > best_acc:
             best_t, best_acc = t, acc
-    refused_una = sum(1 for s, _, _ in una if s < best_t) / max(len(una), 1)
-    false_ref = sum(1 for s, _, _ in ans if s < best_t) / max(len(ans), 1)
     return {
-        "top1": top1,
-        "threshold": best_t,
-        "right": best_acc,
-        "true_refusal": refused_una,
-        "false_refusal": false_ref,
+        "top1_span": round(top1, 3),
+        "top1_sentence": round(sent1, 3),
+        "threshold": round(best_t, 3),
+        "right": round(best_acc, 3),
+        "true_refusal": round(sum(1 for a, _, _ in una if a < best_t) / max(len(una), 1), 3),
+        "false_refusal": round(sum(1 for a, _, _ in ans if a < best_t) / max(len(ans), 1), 3),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m qa.eval.fit`: fit on one set and print the weights, or report them (--no-fit)."""
     ap = argparse.ArgumentParser(prog="python -m qa.eval.fit", description=__doc__)
     ap.add_argument("--set", required=True, help="a folder with corpus/ and questions.json")
     ap.add_argument("--data", default="data/fit", help="where the set's index is kept")
     ap.add_argument("--sample", type=int, default=None)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-fit", action="store_true", help="only report the current weights")
+    ap.add_argument(
+        "--answerability-only",
+        action="store_true",
+        help="keep the sentence and span weights, fit only the answerability logit on this set",
+    )
     args = ap.parse_args(argv)
     set_dir = Path(args.set)
     rows = collect(set_dir, Path(args.data) / set_dir.name, args.sample, args.seed)
     print(f"current weights on {set_dir.name}: {evaluate(rows, WEIGHTS)}", file=sys.stderr)
     if args.no_fit:
         return 0
-    names = sorted({n for r in rows for c in r["cands"] for n in c["f"]})
-    w = fit(rows, names)
-    fitted = Weights(features={n: round(float(v), 3) for n, v in zip(names, w, strict=True)})
-    fitted = Weights(features=fitted.features, answerable=fit_answerable(rows, fitted))
+    if args.answerability_only:
+        fitted = Weights(
+            sentence=WEIGHTS.sentence,
+            span=WEIGHTS.span,
+            mix=WEIGHTS.mix,
+            answerable=fit_answerable(rows, WEIGHTS),
+        )
+    else:
+        fitted = fit(rows, WEIGHTS)
     report = evaluate(rows, fitted)
     print(f"fitted on {set_dir.name}: {report}", file=sys.stderr)
-    print(repr(fitted.features))
-    print(repr(fitted.answerable))
-    print(f"threshold={round(report['threshold'], 3)}")
+    print(f"sentence={fitted.sentence!r}")
+    print(f"span={fitted.span!r}")
+    print(f"mix={fitted.mix} answerable={fitted.answerable!r} threshold={report['threshold']}")
     return 0
 
 
