@@ -167,3 +167,19 @@ def test_source_highlights_the_cited_sentence_and_lists_other_reports() -> None:
     assert "Reported by 3 of 5 articles" in html
     assert {a["data-k"] for t, a in tags(html) if t == "button"} == {"1", "2", "3"}
     assert "qa-gap" in html  # sentence 14 is not indexed (boilerplate)
+
+
+def test_source_marks_the_short_answer_inside_the_cited_sentence() -> None:
+    quote = "Rahmani said his forces had killed about 50 Taliban <b>fighters</b>."
+    c = Citation(id="e.txt#3", file="e.txt", sentence=3, quote=quote, start=100, end=100 + len(quote))
+    c.answer_start, c.answer_end = 100 + quote.index("about 50"), 100 + quote.index("about 50") + 8
+    answer = Answer(question="How many?", answer="about 50 [1].", refused=False, citations=[c])
+    doc = SourceDoc(
+        file="e.txt", sentences=[SourceSentence(id="e.txt#3", n=3, start=100, end=c.end, text=quote)]
+    )
+    html = render_source(doc, answer, 0, 1, articles=1)
+    assert '<mark class="qa-ans">about 50</mark>' in html
+    assert "&lt;b&gt;fighters&lt;/b&gt;" in html  # the rest of the sentence is still escaped
+    # a citation without a phrase is only highlighted
+    c.answer_start = c.answer_end = None
+    assert "<mark" not in render_source(doc, answer, 0, 1, articles=1)

@@ -149,6 +149,7 @@ CSS = """
 .qa-sn { flex: 0 0 2em; text-align: right; color: var(--body-text-color-subdued); font-size: 0.75rem;
   padding-top: 2px; font-family: var(--font-mono); }
 .qa-hl { background: rgba(250, 204, 21, 0.45); outline: 2px solid #eab308; }
+.qa-ans { background: #fde047; color: inherit; font-weight: 600; border-radius: 2px; padding: 0 1px; }
 .qa-also { background: rgba(250, 204, 21, 0.14); }
 .qa-gap { color: var(--body-text-color-subdued); padding-left: 2.6em; font-size: 0.8rem; }
 .qa-src-meta { font-size: 0.8rem; color: var(--body-text-color-subdued); overflow-wrap: anywhere; }

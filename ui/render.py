@@ -15,7 +15,7 @@ from qa.cite import strip_markers
 from qa.present import DISAGREE_PREFIX, siblings, split_disagreements
 from qa.service import Health, SourceDoc
 from qa.sources import SourceView
-from qa.types import Answer
+from qa.types import Answer, Citation
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _MODE_LABEL = {
@@ -182,7 +182,7 @@ def render_source(
         cls = "qa-sent qa-hl" if s.id == c.id else ("qa-sent qa-also" if s.id in others else "qa-sent")
         rows.append(
             f'<div class="{cls}" data-sid="{_e(s.id)}"><span class="qa-sn">{s.n}</span>'
-            f'<span class="qa-st">{_e(s.text)}</span></div>'
+            f'<span class="qa-st">{_marked(s.text, s.start, c) if s.id == c.id else _e(s.text)}</span></div>'
         )
     return (
         '<div class="qa-src">'
@@ -229,9 +229,11 @@ def _render_text_source(
         gap(pos, s.start)
         cls = "qa-s qa-hl" if s.id == c.id else ("qa-s qa-also" if s.id in others else "qa-s")
         where = f"sentence {s.n}" + (f", page {s.page}" if s.page else "")
+        piece = text[s.start : s.end]
+        body = _marked(piece, s.start, c) if s.id == c.id else _e(piece)
         parts.append(
             f'<span class="{cls}" data-sid="{_e(s.id)}" title="{_e(where)}">'
-            f'<span class="qa-st">{_e(text[s.start : s.end])}</span></span>'
+            f'<span class="qa-st">{body}</span></span>'
         )
         pos = s.end
     gap(pos, hi)
@@ -255,6 +257,17 @@ def _render_text_source(
         f"{reported}"
         f'<div class="qa-src-body"><div class="qa-src-text">{"".join(parts)}</div></div></div>'
     )
+
+
+def _marked(sentence: str, start: int, c: Citation) -> str:
+    """The cited sentence, escaped, with the short answer's phrase (`answer_start`/`answer_end`, file
+    offsets) wrapped in <mark>; just the escaped sentence when the citation carries no phrase."""
+    if c.answer_start is None or c.answer_end is None:
+        return _e(sentence)
+    a, b = c.answer_start - start, c.answer_end - start
+    if not 0 <= a < b <= len(sentence):
+        return _e(sentence)
+    return f'{_e(sentence[:a])}<mark class="qa-ans">{_e(sentence[a:b])}</mark>{_e(sentence[b:])}'
 
 
 def _plain(parts: list[str], piece: str) -> None:
