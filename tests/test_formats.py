@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pypdf
@@ -34,6 +35,7 @@ from tests.fixtures_formats import (
     seed_files,
     write_seed,
 )
+from tests.live_server import LiveServer, ScriptedLLM, client, start_server
 
 FORMATS = ("txt", "md", "html", "pdf", "docx")
 
@@ -269,3 +271,83 @@ def test_web_page_title_is_read_once_and_encodings_are_honoured() -> None:
     got = extract_bytes("html", page.replace('charset="utf-8"', 'charset="windows-1252"').encode("cp1252"))
     assert got.text.startswith("Rain closes the pass\n\nSnow and rain closed the pass on Monday")
     assert got.text.count("Rain closes the pass") == 1
+
+
+# ---- what the sources API and the source panel show ------------------------------------------------------
+@pytest.fixture(scope="module")
+def api(every: tuple[Settings, Path, IndexReport]) -> Iterator[tuple[LiveServer, Settings]]:
+    """The HTTP API over the every-format index, with a scripted backend (no model is loaded)."""
+    from qa.answer import Pipeline
+    from qa.api import create_app
+    from qa.retrieve import Retriever
+    from qa.service import QAService
+
+    settings = every[0]
+    service = QAService(
+        settings, pipeline=Pipeline(settings, llm=ScriptedLLM(), retriever=Retriever(settings))
+    )
+    server = start_server(create_app(settings, service, ui=False), settings, service)
+    yield server, settings
+    server.stop()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_sources_serve_the_text_read_with_spans_and_pages(api: tuple[LiveServer, Settings], fmt: str) -> None:
+    import jsonschema
+
+    server, _ = api
+    file = f"{seed_files()[0].stem}.{fmt}"
+    with client(server.url) as c:
+        r = c.get(f"/api/sources/{file}")
+        spec = c.get("/openapi.json").json()
+    assert r.status_code == 200
+    doc = r.json()
+    schema = spec["paths"]["/api/sources/{file}"]["get"]["responses"]["200"]["content"]["application/json"]
+    jsonschema.validate(doc, {**schema["schema"], "components": spec["components"]})
+    assert doc["file"] == file and doc["format"] == fmt and len(doc["sentences"]) > 5
+    for s in doc["sentences"]:
+        assert doc["text"][s["start"] : s["end"]] == s["text"] and s["id"] == f"{file}#{s['n']}"
+        assert (s["page"] is not None) == (fmt == "pdf")
+    assert (len(doc["pages"]) >= 2) == (fmt == "pdf")
+    for raw in ("<script", "<p>", "%PDF", "word/document.xml", "---\ntitle"):
+        assert raw not in r.text  # the text read, never the file
+
+
+def test_sources_are_404_for_paths_into_the_corpus(
+    api: tuple[LiveServer, Settings], every: tuple[Settings, Path, IndexReport]
+) -> None:
+    server, _ = api
+    folder = every[1]
+    name = f"{seed_files()[0].stem}.pdf"
+    with client(server.url) as c:
+        for path in (f"..%2fcorpus%2f{name}", f"{folder}/{name}", f"corpus/{name}", seed_files()[0].stem):
+            assert c.get(f"/api/sources/{path}").status_code == 404, path
+
+
+def test_the_source_panel_shows_the_text_read_with_the_sentence_and_its_page(
+    api: tuple[LiveServer, Settings],
+) -> None:
+    from qa.sources import source_view
+    from qa.types import Answer, Citation
+    from tests.test_present import tags
+    from ui.render import render_source
+
+    server, _ = api
+    for fmt in ("pdf", "html"):
+        view = source_view(server.service, f"{seed_files()[1].stem}.{fmt}")
+        assert view is not None and view.text is not None
+        s = view.sentences[-3]
+        cite = Citation(id=s.id, file=view.file, sentence=s.n, quote=s.text, start=s.start, end=s.end)
+        answer = Answer(question="q", answer=f"{s.text} [1]", refused=False, citations=[cite])
+        html = render_source(view, answer, 0, 1, articles=25)
+        found = tags(html)
+        assert not {t for t, _ in found} & {"script", "img", "a", "iframe", "p"}
+        assert not any(k.startswith("on") for _, attrs in found for k in attrs)
+        hl = [a for t, a in found if "qa-hl" in (a.get("class") or "")]
+        assert [a["data-sid"] for a in hl] == [s.id]
+        marks = [a for t, a in found if "qa-page" in (a.get("class") or "")]
+        if fmt == "pdf":
+            assert [a["data-page"] for a in marks] == [str(n) for n in range(1, len(view.pages) + 1)]
+            assert f"page {s.page}" in html and s.page and s.page > 1
+        else:
+            assert marks == [] and "web page" in html
