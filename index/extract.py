@@ -657,10 +657,13 @@ def _serve(fd_in: int, fd_out: int, memory_mb: int, formats: str) -> None:
     logging.disable(logging.CRITICAL)
     conn_in, conn_out = Connection(fd_in, writable=False), Connection(fd_out, readable=False)
     for fmt in filter(None, formats.split(",")):
-        for module in _IMPORTS.get(fmt, ()):
-            # A library that fails to import says so when a file of its format is read.
-            with contextlib.suppress(Exception):
+        # Import the library and read a small sample once: a library's first file costs it several times
+        # its next (lazy set-up); paid here, while the indexer loads its model. A library that fails
+        # says so when a file of its format is read.
+        with contextlib.suppress(Exception):
+            for module in _IMPORTS.get(fmt, ()):
                 importlib.import_module(module)
+            extract_bytes(fmt, _sample(fmt))
     conn_out.send_bytes(b"ready")
     while True:
         try:
@@ -687,6 +690,54 @@ def _serve(fd_in: int, fd_out: int, memory_mb: int, formats: str) -> None:
         conn_out.send_bytes(json.dumps(answer, ensure_ascii=False).encode("utf-8"))
         if fatal:
             return
+
+
+def _sample(fmt: str) -> bytes:
+    """A small valid file of format `fmt`, to warm its reader."""
+    words = "The worker reads this sample once, so the first real file of its kind is read at full speed."
+    if fmt == "html":
+        page = f"<html><head><title>Sample</title></head><body><article><p>{words}</p></article></body>"
+        return page.encode()
+    if fmt == "pdf":
+        return text_pdf(1, words)
+    if fmt == "docx":
+        import docx
+
+        d = docx.Document()
+        d.add_paragraph(words)
+        buf = io.BytesIO()
+        d.save(buf)
+        return buf.getvalue()
+    return f"# Sample\n\n{words}\n".encode()
+
+
+def text_pdf(pages: int, text: str = "", lines: int = 20) -> bytes:
+    """A valid PDF of `pages` pages sharing one content stream: blank when `text` is empty, else `text` on
+    `lines` lines of every page (Helvetica, so `text` should be Latin-1)."""
+    content = b""
+    if text:
+        safe = text.replace("\\", "").replace("(", "").replace(")", "")
+        shown = " ".join(f"({safe}) Tj 0 -14 Td" for _ in range(lines))
+        content = f"BT /F1 11 Tf 72 720 Td {shown} ET".encode("latin-1", "replace")
+    kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+    objects += [page + b"/Contents 4 0 R >>"] * pages
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def _memory_reason(memory_mb: int) -> str:

@@ -322,31 +322,9 @@ def zip_bomb_docx(uncompressed_mb: int = 1024) -> bytes:
 def many_pages_pdf(pages: int, text: str = "") -> bytes:
     """A valid PDF of `pages` pages that all share one content stream (so it stays small): blank when
     `text` is empty, else each page shows `text` in 20 lines (every page then costs a reader real work)."""
-    content = b""
-    if text:
-        safe = text.replace("\\", "").replace("(", "").replace(")", "")
-        lines = " ".join(f"({safe}) Tj 0 -14 Td" for _ in range(20))
-        content = f"BT /F1 11 Tf 72 720 Td {lines} ET".encode("latin-1", "replace")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids ["
-        + b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
-        + b"] /Count %d >>" % pages,
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-    ]
-    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-    objects += [page + b"/Contents 4 0 R >>"] * pages
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for i, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    from index.extract import text_pdf
+
+    return text_pdf(pages, text)
 
 
 def encrypted_pdf(user_password: str) -> bytes:
