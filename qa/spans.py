@@ -42,6 +42,8 @@ PROPOSE_POOL = 8
 SHORT_REPLY_WORDS = 12
 # Citations carrying one answer, at most.
 MAX_CITED = 6
+# A model's phrase counts only in a sentence whose score is within this of the best sentence's.
+MODEL_SENTENCE_MARGIN = 1.0
 # Another version of a figure is reported when it scores this close to the answer.
 DISAGREE_MARGIN = 0.35
 _REFUSAL_CUES = re.compile(
@@ -150,15 +152,42 @@ def choose(cands: Sequence[Candidate], weights: Weights = WEIGHTS) -> tuple[Cand
     return None if best is None else (best[1], best[2], best[3])
 
 
+def unmentioned(q: Question, evidence: Sequence[Evidence]) -> list[str]:
+    """The question's names (people, places, organisations, dates, figures) that no article of the
+    evidence mentions at all: the articles cannot be about them."""
+    texts = {ev.sentence.file: ev.file_text for ev in evidence}
+    out = []
+    for name in sorted(q.names):
+        words = [w for w in re.findall(r"\w+", name) if w not in ("the", "of", "and", "a", "an")]
+        pattern = [re.compile(rf"(?<!\w){re.escape(w)}(?!\w)") for w in words]
+        if words and not any(all(p.search(t) for p in pattern) for t in texts.values()):
+            out.append(name)
+    return out
+
+
 def decide(
     q: Question,
     extracted: Sequence[Candidate],
     proposed: Sequence[Candidate],
     model_refused: bool,
     weights: Weights = WEIGHTS,
+    evidence: Sequence[Evidence] = (),
 ) -> Decision:
     """Pick the best verified candidate and everything that states the same answer. Pure."""
+    missing = unmentioned(q, evidence)
+    if missing:
+        return Decision(None, [], [], f"the articles never mention {', '.join(missing)}", model_refused)
     pool = [c for c in [*proposed, *extracted] if _verified(c)]
+    if proposed:
+        # The model's phrase must sit in a sentence that holds the question about as well as the best
+        # one does: a right phrase from the wrong sentence ("another date of the same kind") is dropped.
+        best_sentence = max(weights.sentence_score(c.features) for c in pool) if pool else 0.0
+        pool = [
+            c
+            for c in pool
+            if c.source != "model"
+            or weights.sentence_score(c.features) >= best_sentence - MODEL_SENTENCE_MARGIN
+        ]
     add_votes(pool, list({id(c.evidence): c.evidence for c in pool}.values()), weights)
     picked = choose(pool, weights)
     if picked is None:
@@ -379,7 +408,7 @@ class SpanPipeline:
             notes.append(f"model output: {reply.strip()!r}")
             notes += said
         tv = time.perf_counter()
-        d = decide(info, extracted, proposed, refused_by_model, self.weights)
+        d = decide(info, extracted, proposed, refused_by_model, self.weights, pool)
         verify_s += time.perf_counter() - tv
         timings["verify_ms"] = verify_s * 1e3
         if d.best is None:

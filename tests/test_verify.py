@@ -146,3 +146,18 @@ def test_decide_with_nothing_refuses_and_says_why() -> None:
     d = decide(analyse("When was the abbey founded?"), [], [], model_refused=False)
     assert isinstance(d, Decision) and d.best is None
     assert "date" in d.reason
+
+
+def test_a_name_no_article_mentions_refuses_and_says_which() -> None:
+    from qa.spans import unmentioned
+
+    class Ev:  # the two attributes `unmentioned` reads
+        def __init__(self, file: str, text: str) -> None:
+            self.sentence = type("S", (), {"file": file})()
+            self.file_text = text
+
+    q = analyse("Who won the 2022 football World Cup in Qatar?")
+    evidence = [Ev("a.txt", "talks were held in qatar on monday."), Ev("b.txt", "the cup final was in june.")]
+    # "cup" is in b.txt but "world" is in no article; "qatar" is in a.txt
+    assert unmentioned(q, evidence) == ["2022", "world cup"]
+    assert "qatar" not in unmentioned(q, evidence)
