@@ -37,6 +37,10 @@ _TYPE_NOUNS: dict[str, tuple[Kind, frozenset[str]]] = {
     },
     **{w: ("person", PEOPLE) for w in ("person", "man", "woman", "who")},
 }
+# Entity labels that name one thing ("what day" and "two" are entities of spaCy's too, but name nothing).
+PROPER = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
 _WH = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "why", "how"})
 
 
@@ -50,6 +54,7 @@ class Question:
     labels: frozenset[str]  # entity labels that fit the answer; empty: any span
     focus: frozenset[str]  # match keys of the content words (without the question and type words)
     names: frozenset[str]  # folded texts of the question's named entities
+    proper: frozenset[str]  # those that name something (people, places, organisations, events) or a figure
     predicate: frozenset[str]  # match keys of the main content verb, empty when there is none
     head: frozenset[str]  # match keys of the noun of "which X" / "what X", empty when none
     negated: bool
@@ -126,6 +131,9 @@ def analyse(text: str) -> Question:
         labels=labels,
         focus=focus,
         names=frozenset(fold(e.text) for e in doc.ents),
+        proper=frozenset(
+            fold(e.text) for e in doc.ents if e.label_ in PROPER or any(ch.isdigit() for ch in e.text)
+        ),
         predicate=keys(verb) if verb is not None else frozenset(),
         head=keys(head_tok) if head_tok is not None and head_tok.i not in skip else frozenset(),
         negated=root is not None and negated(root),

@@ -157,7 +157,7 @@ def unmentioned(q: Question, evidence: Sequence[Evidence]) -> list[str]:
     evidence mentions at all: the articles cannot be about them."""
     texts = {ev.sentence.file: ev.file_text for ev in evidence}
     out = []
-    for name in sorted(q.names):
+    for name in sorted(q.proper):
         words = [w for w in re.findall(r"\w+", name) if w not in ("the", "of", "and", "a", "an")]
         pattern = [re.compile(rf"(?<!\w){re.escape(w)}(?!\w)") for w in words]
         if words and not any(all(p.search(t) for p in pattern) for t in texts.values()):
