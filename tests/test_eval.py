@@ -67,7 +67,7 @@ def test_outputs_have_the_documented_shape(result: EvalResult, tmp_path: Path) -
     assert len(data["records"]) == len(load_pairs())
     for r in data["records"]:
         assert set(r) >= RECORD_KEYS
-        assert all(set(c) == CITATION_KEYS for c in r["citations"])
+        assert all(set(c) >= CITATION_KEYS for c in r["citations"])
         assert {"total_ms", "retrieve_ms"} <= set(r["timings"])
     assert data["summaries"]["ours"]["pairs"] == len(load_pairs())
     assert "| answer accuracy (answerable)" in paths["report"].read_text(encoding="utf-8")

@@ -237,6 +237,7 @@ def evaluate(
 
     opts = options or EvalOptions()
     say = log or (lambda _msg: None)
+    started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     es = eval_settings(settings)
     report = index_corpus(es, progress=progress)
@@ -292,8 +293,9 @@ def evaluate(
         str(name): summarize([r for r in records if r["pipeline"] == name]) for name in pipelines
     }
     meta = {
-        "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "model": next((m for n, m in models.items() if n in ("ours", "baseline")), ""),
+        "started": started,
+        "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "model": models.get("ours") or models.get("baseline") or next(iter(models.values()), ""),
         "models": models,
         "embed": settings.embed,
         "corpus_dir": str(es.corpus_dir),
