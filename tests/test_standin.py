@@ -24,6 +24,7 @@ from qa.eval.standin import (
     DEFAULT_MIX,
     Entry,
     Script,
+    clean_value,
     mode_for,
     parse_mix,
     parse_prompt,
@@ -31,6 +32,7 @@ from qa.eval.standin import (
     score_standin,
     standin_summary,
     value_kind,
+    wrong_values,
 )
 from qa.prompts import REFUSAL
 from tests.standin import MODEL, StandinServer
@@ -141,6 +143,26 @@ def test_wrong_answer_of_the_same_type(script: Script) -> None:
     assert r.text == f"{r.value} [{r.marker}]."
     r = play(script, "len", "wrong_answer", "[1] The Rhine is 1,230 km long.")
     assert (r.played, r.text) == ("cannot", REFUSAL)  # no same-type value: nothing to assert
+
+
+@pytest.mark.parametrize(
+    ("gold", "line", "wrong"),
+    [
+        ("1469", "In 1 year 1500 people came, 12 of them in 1523.", ["1500", "1523"]),  # four digits first
+        ("6th century BC", "The 1st century saw the 12th legion in 1469.", ["1st century BC"]),  # ordinal
+        ("120 m", "It fell in the 1990s by 35 m.", ["35 m"]),  # "1990s" is not a number token
+        ("1,230 km", "The Danube is 2,850 km long.", ["2,850 km"]),
+    ],
+)
+def test_wrong_numbers_are_of_the_same_kind(gold: str, line: str, wrong: list[str]) -> None:
+    found = wrong_values(gold, [gold], [(1, line), (2, f"It is {gold}.")], {2})
+    assert [w for w, n in found] == wrong and {n for _, n in found} == {1}
+
+
+def test_values_are_said_cleanly() -> None:
+    assert clean_value("(~11,600 BP") == "11,600 BP"
+    assert clean_value("400 m (1,300 ft).") == "400 m (1,300 ft)"
+    assert clean_value("Emmerich Rhine Bridge,") == "Emmerich Rhine Bridge"
 
 
 def test_refusal_plausible_and_missing_gold(script: Script) -> None:

@@ -68,7 +68,8 @@ _EVIDENCE = re.compile(r"^\s*\[(\d{1,3})\]\s*(\S.*?)\s*$")
 _QUESTION = re.compile(r"^\s*Question\s*:\s*(\S.*?)\s*$", re.IGNORECASE)
 _ANSWER = re.compile(r"^\s*Answer\s*:", re.IGNORECASE)
 _ABOUT = re.compile(r"\s*\(about:.*\)\s*$", re.DOTALL)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A number as a whole token: "1,230", "74,000", "1st" (an ordinal), not the "1990" of "1990s".
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?!\w)")
 _CAPITALISED = re.compile(
     r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|du|da|van|von|der|den|la|le|the|and|&)\s+)?[A-Z][\w'’.-]*)*"
 )
@@ -284,26 +285,48 @@ def wrong_values(
     value: str, alternatives: Sequence[str], lines: Sequence[tuple[int, str]], gold_lines: set[int]
 ) -> list[tuple[str, int]]:
     """Same-type wrong values (value, line number) from the evidence: lines without a gold answer first;
-    none overlaps a gold answer."""
+    none overlaps a gold answer. A number is replaced by another of the same kind (ordinal or not),
+    preferably with as many digits (a year for a year)."""
     kind = value_kind(value)
     gold_tokens = {t for a in alternatives for t in squad_tokens(a)}
     gold_numbers = {n.replace(",", "") for a in alternatives for n in _NUMBER.findall(a)}
+    first = _NUMBER.search(value)
+    if kind == "number" and first is None:  # a digit inside a word ("A380"): no number to replace
+        kind = "phrase"
     ordered = [ln for ln in lines if ln[0] not in gold_lines] + [ln for ln in lines if ln[0] in gold_lines]
-    out: dict[str, tuple[str, int]] = {}
+    out: dict[str, tuple[str, int, bool]] = {}  # normalised value → (value, line, same size as the gold)
     for n, line in ordered:
         for cand in _candidates(kind, line):
+            same_size = True
             if kind == "number":
-                if cand.replace(",", "") in gold_numbers:
-                    continue
-                first = _NUMBER.search(value)
                 assert first is not None
-                wrong = value[: first.start()] + cand + value[first.end() :]
-            else:
-                if set(squad_tokens(cand)) & gold_tokens:
+                if cand.replace(",", "") in gold_numbers or _ordinal(cand) != _ordinal(first.group()):
                     continue
+                wrong = value[: first.start()] + cand + value[first.end() :]
+                same_size = _digits(cand) == _digits(first.group())
+            elif set(squad_tokens(cand)) & gold_tokens:
+                continue
+            else:
                 wrong = cand
-            out.setdefault(" ".join(squad_tokens(wrong)), (wrong, n))
-    return list(out.values()) or wrong_values_phrase(value, lines, gold_lines, gold_tokens)
+            out.setdefault(" ".join(squad_tokens(wrong)), (wrong, n, same_size))
+    found = [(w, n) for w, n, same in out.values() if same] or [(w, n) for w, n, _ in out.values()]
+    return found or wrong_values_phrase(value, lines, gold_lines, gold_tokens)
+
+
+def _ordinal(number: str) -> bool:
+    return number[-1:].isalpha()
+
+
+def _digits(number: str) -> int:
+    return sum(ch.isdigit() for ch in number)
+
+
+def clean_value(value: str) -> str:
+    """An answer as a model would say it: no leading "(~", no trailing punctuation or unmatched ")"."""
+    v = value.strip().lstrip("~([{\"'“‘ ").rstrip(_TRAILING + "\"'”’")
+    if v.endswith(")") and "(" not in v:
+        v = v[:-1].rstrip(_TRAILING)
+    return v or value.strip()
 
 
 def wrong_values_phrase(
@@ -322,7 +345,7 @@ def wrong_values_phrase(
 
 
 def _answer(value: str, marker: int) -> str:
-    return f"{value.strip().rstrip(_TRAILING)} [{marker}]."
+    return f"{clean_value(value)} [{marker}]."
 
 
 class Script:
@@ -382,10 +405,10 @@ class Script:
             for n, line in lines:
                 for alt in entry.plausible:
                     if contains_phrase(line, alt):
-                        return say(_answer(alt, n), "plausible", alt, n)
+                        return say(_answer(alt, n), "plausible", clean_value(alt), n)
             if not lines:
                 return say(REFUSAL, "cannot", note="no evidence lines")
-            alt = entry.plausible[0]
+            alt = clean_value(entry.plausible[0])
             want = Counter(squad_tokens(alt))
             n = max(lines, key=lambda ln: (sum((Counter(squad_tokens(ln[1])) & want).values()), -ln[0]))[0]
             return say(_answer(alt, n), "plausible", alt, n, "no evidence line holds it: the closest one")
@@ -393,7 +416,9 @@ class Script:
         if not holding:
             return say(REFUSAL, "cannot", note="no evidence line holds a gold answer")
         n_gold, line = holding[0]
-        value = " and ".join(next(a for a in g if contains_phrase(line, a)) for g in entry.groups)
+        value = " and ".join(
+            clean_value(next(a for a in g if contains_phrase(line, a))) for g in entry.groups
+        )
         gold_ns = {n for n, _ in holding}
         if mode == "wrong_marker":
             others = [n for n, _ in lines if n not in gold_ns]
@@ -407,7 +432,7 @@ class Script:
             if not cands:
                 return say(REFUSAL, "cannot", note="no same-type wrong value in the evidence")
             wrong, n = cands[_pick(self.seed, entry.id, "value", len(cands))]
-            return say(_answer(wrong, n), "wrong_answer", wrong, n)
+            return say(_answer(wrong, n), "wrong_answer", clean_value(wrong), n)
         return say(_answer(value, n_gold), "gold", value, n_gold)
 
 
