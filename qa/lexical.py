@@ -17,7 +17,7 @@ import unicodedata
 from spacy.lang.en.stop_words import STOP_WORDS
 
 STOPWORDS = frozenset(STOP_WORDS) | {"said", "says", "according"}
-# A comma joins digits only ("2,500"), so "Kunduz,Baghlan" still splits.
+# A comma joins digits only ("2,500"), so "Lyon,Paris" still splits.
 _WORD = re.compile(r"[^\W_]+(?:(?:[.'’-]|(?<=\d),(?=\d))[^\W_]+)*")
 # Digits wherever they stand, also inside a compound ("20-year", "2,500-strong", "1990s").
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")

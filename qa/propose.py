@@ -265,7 +265,7 @@ def _nearness(span: Span, q: Question, weight: dict[str, float], total: float) -
 
 def _linked(span: Span, q: Question, weight: dict[str, float], total: float) -> float:
     """Share of the question's words (by rarity) within two dependency edges of the span: an answer is
-    attached to what the question says about it ("Rahmani, a police spokesman")."""
+    attached to what the question says about it ("Dubois, a police spokesman")."""
     got: set[str] = set()
     for t in span.doc:
         if span.start <= t.i < span.end or not is_content(t):
@@ -294,7 +294,7 @@ def _type_fit(label: str, q: Question, span: Span) -> float:
 
 
 def _head_fit(span: Span, q: Question) -> float:
-    """For "which X": the span is an X ("the Imam Sahib district") or stands right next to X."""
+    """For "which X": the span is an X ("the Lendplatz district") or stands right next to X."""
     if not q.head:
         return 0.0
     if content_keys(span) & q.head:

@@ -161,7 +161,7 @@ def claim_supported(claim: Doc, evidence: Doc) -> ClaimCheck:
 
 
 def _entity_in(name: str, text: str) -> bool:
-    """A name is in the text when each of its words is (so "Zabihullah Mujahed" meets "Mujahed")."""
+    """A name is in the text when each of its words is (so "Anna Kovac" meets "Kovac")."""
     if re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text):
         return True
     parts = [p for p in re.findall(r"\w+", name) if len(p) > 2 and p not in ("the", "and")]
