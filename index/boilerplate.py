@@ -75,7 +75,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
             _I,
         ),
     ),
-    # A byline or credit line has no sentence end: "By Monday the Taliban held 50 districts." is news.
+    # A byline or credit line has no sentence end: "By Monday the rebels held 50 towns." is news.
     (
         "byline",
         re.compile(r"^\s*(by|articles by|written by|author)\s*:?\s+\S+(\s+\S+){0,5}(?<![.!?])\s*$", _I),
@@ -130,11 +130,11 @@ def boilerplate_reason(line: str) -> str | None:
     stripped = _MD_LINK.sub(" ", _URL.sub(" ", text))
     words = _WORD.findall(stripped)
     # Link-only: nothing but punctuation, or at most two words once links are gone. A short sentence with
-    # a number ("Taliban killed 12.") lost nothing to link removal and is not a link line.
+    # a number ("Rebels killed 12.") lost nothing to link removal and is not a link line.
     if not words or len(stripped.strip(" *-–—|:;,.()<>")) == 0 or (len(words) <= 2 and stripped != text):
         return "link_only"
     if len(words) < 4 and not re.search(r"[.!?\"”]\s*$", text):
-        # Too short to state a fact: section labels, site names, "People leave Kunduz".
+        # Too short to state a fact: section labels, site names, "People leave Lyon".
         return "fragment"
     letters = [c for c in text if c.isalpha()]
     if len(words) <= 6 and letters and sum(c.isupper() for c in letters) / len(letters) > 0.8:

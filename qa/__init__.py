@@ -3,7 +3,7 @@
 from qa import Settings, Pipeline, index_corpus
 settings = Settings()
 index_corpus(settings)
-answer = Pipeline(settings).ask("Which district did the Taliban take?")
+answer = Pipeline(settings).ask("Which bridge was closed?")
 print(answer.answer, [c.id for c in answer.citations])
 """
 

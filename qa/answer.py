@@ -39,7 +39,7 @@ from qa.types import Answer, Citation
 # A claim or quote must hold at least this share of the question's terms to count as an answer to it.
 MIN_QUESTION_COVERAGE = 0.5
 PAIR_POOL = 6
-# A claim must say enough to be matched to a sentence: "Afghanistan" alone is supported by half the corpus.
+# A claim must say enough to be matched to a sentence: a lone place name is supported by half the corpus.
 MIN_CLAIM_WORDS = 3
 # The extractive fallback may quote any of the best-ranked groups, not only those shown to the model.
 EXTRACTIVE_POOL = 30
@@ -93,8 +93,8 @@ def clean_question(question: str, settings: Settings) -> str:
 def rewrite_followup(question: str, history: Sequence[dict[str, str]] | None) -> str:
     """Make a follow-up standalone by carrying the previous question's terms when it leans on them.
 
-    "and who confirmed it?" after "Which district did the Taliban take?" becomes
-    "and who confirmed it? (about: Which district did the Taliban take?)". Deterministic: a 135M model
+    "and who confirmed it?" after "Which bridge was closed?" becomes
+    "and who confirmed it? (about: Which bridge was closed?)". Deterministic: a 135M model
     rewrites worse than this.
     """
     prev = [h.get("content", "") for h in (history or []) if h.get("role") == "user" and h.get("content")]
