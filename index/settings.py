@@ -60,21 +60,13 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=64, ge=1, description="Sentences per embedding batch.")
     top_k: int = Field(default=5, ge=1, le=20, description="Evidence groups shown to the model.")
     candidates: int = Field(default=30, ge=5, description="Candidates per retriever before fusion.")
-    min_similarity: float = Field(
-        default=0.30,
-        description="Refuse when the best evidence's cosine similarity to the question is below this.",
-    )
-    answer_core: Literal["rules", "spans"] = Field(
-        default="rules",
-        description="Which answer core runs: `rules` (the default: sentence answers, verified) or `spans` "
-        "(opt-in: short answers with exact spans; the model proposes and a parse-aware check disposes; "
-        'not yet the default, see README "Evaluation").',
-    )
-    model_answers: Literal["auto", "always", "never"] = Field(
+    refine: Literal["auto", "always", "weak", "never"] = Field(
         default="auto",
-        description="With QA_ANSWER_CORE=spans, whether the language model proposes answers: `always`; "
-        "`never` (the extractive proposer alone, no model call); `auto`: always with Ollama, never with "
-        "the embedded model.",
+        validation_alias=AliasChoices("QA_REFINE", "QA_MODEL_ANSWERS"),
+        description="Whether the language model proposes answers after the instant extractive answer: "
+        "`always`; `weak` (only when the extractive answer is not clear-cut or is refused); `never` (no "
+        "model call); `auto`: always with Ollama, never with the embedded model (measured, README "
+        '"Evaluation").',
     )
     max_answer_tokens: int = Field(default=80, ge=8, description="Most tokens the model may generate.")
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are rejected.")
@@ -102,4 +94,11 @@ class Settings(BaseSettings):
         ge=128,
         description="Memory limit (address space, MB) of the worker process that reads HTML, PDF, Word and "
         "Markdown files; a file that needs more is skipped with a warning and the rest are indexed.",
+    )
+    concurrency_no_model: int = Field(
+        default=64,
+        ge=1,
+        description="Requests admitted at once before 503 when answers need no language model "
+        "(QA_REFINE=never or weak, or auto with the embedded model); `concurrency` applies when every "
+        "answer runs the model. Such answers take a fraction of a second of CPU each, one at a time.",
     )

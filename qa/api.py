@@ -4,9 +4,10 @@ and the chat UI mounted at /ui (`/` redirects there). OpenAPI schemas at /docs.
 Layering: qa/ never imports gradio. The one exception is `create_app`, which imports `ui.app` lazily, and
 only when it is asked to mount the chat; that single import is the seam between the API and the UI.
 
-Answers run in worker threads, one at a time (qa/service.py), so the event loop stays free for health
-checks, source lookups and streaming. At most `settings.concurrency` API requests are answering or
-waiting; more get 503 with Retry-After.
+Answers run in worker threads, scheduled by qa/service.py (the model generates one answer at a time;
+answers that need no model do not wait for it), so the event loop stays free for health checks, source
+lookups and streaming. At most `QAService.admission_limit()` API requests are answering or waiting; more
+get 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from index.errors import QAError
 from index.settings import Settings
-from qa.answer import Event
 from qa.api_common import (
     ERROR_RESPONSES,
     MAX_BODY_BYTES,
@@ -42,6 +42,7 @@ from qa.api_common import (
     sse,
     status_of,
 )
+from qa.events import Event
 from qa.present import unsent_claims
 from qa.service import BusyError, Health, QAService
 from qa.sources import SourceView, source_view
@@ -135,8 +136,10 @@ async def ask(req: AskRequest, service: ServiceDep) -> dict[str, Any]:
 _STREAM_DOC = """Server-sent events, in this order:
 
 - `meta`: `{"backend", "model", "question"}` (the standalone question after follow-up rewriting)
+- `draft`: `{"answer": <the /api/ask JSON>}`, only when the model is about to refine an answer the pipeline
+  has already verified: that answer, to show at once (`done` may repeat it or replace it)
 - `token`: `{"text"}`, raw model text as it is generated (unverified; its `[n]` are evidence numbers)
-- `claim`: `{"text", "sentence_ids", "citations"}`, an answer sentence that survived verification
+- `claim`: `{"text", "sentence_ids", "citations"}`, a sentence of the final answer, verified
 - `done`: `{"answer": <the /api/ask JSON>}`, the final answer (a refusal has no citations)
 - `error`: `{"error": {"message", "type", "code"}}`, instead of `done` when answering failed
 
@@ -157,7 +160,8 @@ Errors found before streaming (empty question, no index, busy) are plain HTTP er
     },
 )
 async def ask_stream(req: AskRequest, service: ServiceDep) -> EventStream:
-    """Stream tokens, then verified claims, then the final answer."""
+    """Stream the verified draft (when the model will refine it), tokens, verified claims, then the final
+    answer."""
     check_question(req.question, service)
     slot = ExitStack()
     slot.enter_context(service.admit())
@@ -192,6 +196,8 @@ async def ask_stream(req: AskRequest, service: ServiceDep) -> EventStream:
                 elif ev.type == "claim":
                     sent.append(ev.data.get("text", ""))
                     yield sse(claim_payload(ev), "claim")
+                elif ev.type == "draft":
+                    yield sse({"answer": answer_json(ev.data["answer"])}, "draft")
                 else:
                     yield sse(ev.data, ev.type)
         except Exception as e:
@@ -274,8 +280,9 @@ def create_app(settings: Settings, service: QAService | None = None, ui: bool = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Warm the index and model so the first question is fast; failures show in /api/health.
-        threading.Thread(target=service.health, name="qa-warmup", daemon=True).start()
+        # Warm the index, the model and the examples so the first question is fast; failures show in
+        # /api/health.
+        threading.Thread(target=service.warm, name="qa-warmup", daemon=True).start()
         yield
 
     app = FastAPI(

@@ -26,7 +26,8 @@ from index.errors import (
     InputError,
     QAError,
 )
-from qa.answer import Event, clean_question
+from qa.events import Event
+from qa.inputs import clean_question
 from qa.service import BusyError, QAService
 
 log = logging.getLogger(__name__)

@@ -5,10 +5,13 @@ standalone by the pipeline). The reply's content is the verified answer followed
 (`[1] file, sentence n: “quote”`); the same citations come as data in `citations`, on the message (or the
 final chunk's choice) and at the top level.
 
-Streaming sends the verified answer, not the raw model tokens: an OpenAI client concatenates every
+Streaming sends verified answers, not the raw model tokens: an OpenAI client concatenates every
 `delta.content` and cannot take text back, while raw tokens carry the model's evidence numbers and
-sentences that verification may drop. So the content chunks start once the answer is verified (the model
-itself runs before that; a queued request first gets the role chunk and keep-alive comments).
+sentences that verification may drop. When the model is about to refine an answer the pipeline has
+already verified, that answer (the draft) is sent at once, with its footnotes; if the final answer differs,
+it follows after a blank line as "Refined: …" with its own footnotes. Otherwise the content chunks start
+once the answer is verified. The final chunk's `citations` are the final answer's. A queued request first
+gets the role chunk and keep-alive comments.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from qa.api_common import (
     error_payload,
     sse,
 )
-from qa.present import with_footnotes
+from qa.present import refinement, with_footnotes
 from qa.types import Answer, Citation
 
 router = APIRouter(prefix="/v1", tags=["openai"], responses=ERROR_RESPONSES, max_body_size=MAX_BODY_BYTES)
@@ -228,14 +231,20 @@ async def chat_completions(req: ChatCompletionRequest, service: ServiceDep) -> C
         try:
             yield chunk({"role": "assistant", "content": ""})
             answer: Answer | None = None
+            draft: Answer | None = None
             async for ev in answer_events(service, question, history, req.top_k):
                 if ev is None:
                     yield SSE_KEEPALIVE
+                elif ev.type == "draft":
+                    draft = ev.data["answer"]
+                    for piece in _pieces(with_footnotes(draft)):
+                        yield chunk({"content": piece})
                 elif ev.type == "done":
                     answer = ev.data["answer"]
             if answer is None:
                 raise RuntimeError("the pipeline ended without an answer")
-            for piece in _pieces(with_footnotes(answer)):
+            rest = with_footnotes(answer) if draft is None else refinement(draft, answer)
+            for piece in _pieces(rest):
                 yield chunk({"content": piece})
             cits = [c.model_dump() for c in answer.citations]
             yield chunk({}, "stop", citations=cits, refused=answer.refused)

@@ -1,21 +1,20 @@
-"""Citation logic, pure: parse the model's markers into claims, verify claims against evidence.
+"""Citation markers and claims, pure: parse the model's markers into claims, defang marker look-alikes in
+evidence, and the ALCE-style lexical support measure the evaluation reports.
 
-Nothing here touches a model, a store or the network, so every rule is table-tested
-(tests/test_cite.py).
+Nothing here touches a store or the network; `names` reads spaCy's part-of-speech tags. Every rule is
+table-tested (tests/test_cite.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from qa.text import content_words, names, numbers, stem
+from qa.lexical import content_words, numbers, stem, words
 
 # [1], [1, 2], [1][2], [ 3 ]: the markers the prompt asks for.
 MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
-# A partial marker at the very end of a stream chunk ("... [1" or "... [") that may complete later.
-_PARTIAL_TAIL = re.compile(r"\[\s*(\d{1,3}(\s*[,;]\s*\d{0,3})*)?\s*$")
 # A sentence ends at . ! ? (plus closing quotes and any markers that follow it) before the next word.
 _SENT_END = re.compile(r"[.!?][\"'”’)]*(?:\s*\[[\d\s,;]*\])*(?=\s+[^\s\[a-z])")
 # A line break ends a claim too when the next line starts like a new one (not with a marker, not in lower
@@ -76,35 +75,6 @@ def split_claims(text: str) -> list[Claim]:
     return claims
 
 
-class ClaimStream:
-    """Feed streamed chunks; get each claim once the next one has begun (so trailing markers are in)."""
-
-    def __init__(self) -> None:
-        self._buf = ""
-        self._emitted = 0
-
-    def feed(self, chunk: str) -> list[Claim]:
-        """Add a chunk; return the claims that are now complete."""
-        self._buf += chunk
-        safe = _PARTIAL_TAIL.sub("", self._buf)
-        claims = split_claims(safe)
-        ready = claims[self._emitted : max(self._emitted, len(claims) - 1)]
-        self._emitted += len(ready)
-        return ready
-
-    def close(self) -> list[Claim]:
-        """The stream ended: return the claims not yet returned."""
-        claims = split_claims(self._buf)
-        rest = claims[self._emitted :]
-        self._emitted = len(claims)
-        return rest
-
-    @property
-    def text(self) -> str:
-        """Everything fed so far."""
-        return self._buf
-
-
 @dataclass(frozen=True)
 class Support:
     """How well a text supports a claim."""
@@ -114,14 +84,15 @@ class Support:
     missing: tuple[str, ...] = field(default=())
 
 
-def _possessive_head(claim: str, evidence_words: frozenset[str]) -> set[str]:
-    """A claim's first word is not checked as a name (it is capitalised anyway), except a possessive one:
-    "Mousavi's district…" names Mousavi, and the evidence must too."""
-    m = re.match(r"\s*[\"“‘(]*([A-Z][\w-]*)[’']s\b", claim)
-    if not m:
-        return set()
-    head = stem(m.group(1))
-    return set() if head in evidence_words else {head}
+def names(text: str) -> frozenset[str]:
+    """Stems of the proper nouns in `text`, as spaCy's tagger reads them, dots dropped ("U.S." = "US")."""
+    from qa.nlp import parse
+
+    return frozenset(
+        stem(t.text.replace(".", ""))
+        for t in parse(text)
+        if t.pos_ == "PROPN" and any(c.isalpha() for c in t.text)
+    )
 
 
 def support(claim: str, evidence: str | Iterable[str]) -> Support:
@@ -131,7 +102,7 @@ def support(claim: str, evidence: str | Iterable[str]) -> Support:
     c_words = content_words(claim)
     e_words = content_words(ev)
     missing = sorted(
-        (numbers(claim) - numbers(ev)) | (names(claim) - e_words) | _possessive_head(claim, e_words)
+        (numbers(claim) - numbers(ev)) | (names(claim) - {stem(w.replace(".", "")) for w in words(ev)})
     )
     if not c_words:
         # A bare figure or date ("about 50", "1185"): supported when its numbers are all there.
@@ -141,42 +112,6 @@ def support(claim: str, evidence: str | Iterable[str]) -> Support:
     coverage = len(c_words & e_words) / len(c_words)
     ok = not missing and coverage >= MIN_COVERAGE
     return Support(ok, coverage, tuple(missing))
-
-
-def verify_citations(claim: str, cited: Sequence[str]) -> list[int]:
-    """Indices into `cited` that validly support `claim` (ALCE recall + precision, deterministic).
-
-    A citation that supports the claim alone is kept. If none does, but all of them together do, each
-    one that contributes a content word the others lack is kept. Otherwise none is.
-    """
-    alone = [i for i, t in enumerate(cited) if support(claim, t).supported]
-    if alone:
-        return alone
-    if len(cited) < 2 or not support(claim, cited).supported:
-        return []
-    c_words = content_words(claim)
-    keep = []
-    for i, t in enumerate(cited):
-        others = set().union(*(content_words(o) for j, o in enumerate(cited) if j != i))
-        if (content_words(t) & c_words) - others:
-            keep.append(i)
-    return keep
-
-
-def best_support(claim: str, candidates: Sequence[str]) -> int | None:
-    """Index of the candidate that best supports `claim` on its own, or None (post-hoc alignment)."""
-    best, best_cov = None, -1.0
-    for i, t in enumerate(candidates):
-        s = support(claim, t)
-        if s.supported and s.coverage > best_cov:
-            best, best_cov = i, s.coverage
-    return best
-
-
-def iter_markers(text: str) -> Iterator[int]:
-    """Every marker number in `text`, in order."""
-    for m in MARKER.finditer(text):
-        yield from (int(n) for n in re.split(r"\s*[,;]\s*", m.group(1)))
 
 
 def defang(evidence: str) -> str:

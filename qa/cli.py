@@ -72,7 +72,8 @@ def format_answer(answer: object) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.answer import Pipeline, clean_question
+    from qa.inputs import clean_question
+    from qa.spans import Pipeline
 
     s = _settings(args)
     question = clean_question(" ".join(args.question), s)  # bad input fails before anything loads

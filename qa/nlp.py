@@ -95,7 +95,7 @@ def entity_texts(doc: Doc | Span) -> list[str]:
 
 
 def figures(text: str) -> frozenset[str]:
-    """Numbers written with digits (canonical), as in qa.text.numbers."""
+    """Numbers written with digits (canonical), as in qa.lexical.numbers."""
     return numbers(text)
 
 

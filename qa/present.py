@@ -92,3 +92,17 @@ def unsent_claims(answer: Answer, sent: Iterable[str]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+REFINED_PREFIX = "\n\nRefined: "
+
+
+def same_answer(a: Answer, b: Answer) -> bool:
+    """Do two answers say the same thing with the same citations?"""
+    return a.answer == b.answer and [c.id for c in a.citations] == [c.id for c in b.citations]
+
+
+def refinement(draft: Answer, final: Answer) -> str:
+    """What an append-only stream adds after the draft it sent: nothing when the final answer is the
+    draft, else the final answer with its own footnotes under "Refined:"."""
+    return "" if same_answer(draft, final) else REFINED_PREFIX + with_footnotes(final)

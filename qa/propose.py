@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from index.sentences import Sentence
 from qa.lexical import fold
 from qa.nlp import content_keys, is_content, keys, tree_distance
-from qa.question import NUMBERS, Question
+from qa.question import NUMBERS, PROPER, Question
 from qa.retrieve import Group
 from qa.verify import is_subject, locate, negation_agrees, role
 from qa.weights import WEIGHTS, Weights
@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 MAX_SPAN_TOKENS = 12
 _REASON_MARKS = frozenset({"because", "since", "as", "so"})
 _REASON_PREPS = frozenset({"because", "due", "owing", "thanks"})
+# How well an entity type fits a question kind whose labels admit several: "who" asks for a person first,
+# an organisation or group next, a country last; "where" for a place before an organisation.
+_PREFERENCE = {
+    ("person", "ORG"): 0.7,
+    ("person", "NORP"): 0.5,
+    ("person", "GPE"): 0.3,
+    ("place", "ORG"): 0.5,
+}
 
 
 @dataclass
@@ -282,7 +290,7 @@ def _type_fit(label: str, q: Question, span: Span) -> float:
     has_number = any(t.like_num for t in span)
     if q.labels:
         if label in q.labels:
-            return 1.0
+            return _PREFERENCE.get((q.kind, label), 1.0)
         if q.kind == "number":
             return 0.0 if has_number and label not in ("DATE", "TIME") else -1.0
         if q.kind == "date":
@@ -290,7 +298,9 @@ def _type_fit(label: str, q: Question, span: Span) -> float:
         return -1.0 if label in NUMBERS | {"DATE", "TIME", "CLAUSE"} else 0.0
     if q.kind in ("reason", "manner"):
         return 1.0 if label == "CLAUSE" else -0.5
-    return 0.5 if label not in ("CARDINAL", "ORDINAL", "CLAUSE") else 0.0
+    if label in PROPER:
+        return 0.75  # a name identifies; a description ("a key district") seldom answers "which X"
+    return 0.25 if label not in ("CARDINAL", "ORDINAL", "CLAUSE") else 0.0
 
 
 def _head_fit(span: Span, q: Question) -> float:
@@ -304,5 +314,5 @@ def _head_fit(span: Span, q: Question) -> float:
         if keys(t) & q.head and (span.start <= t.head.i < span.end or span.root.head.i == t.i):
             return 1.0
         if keys(t) & q.head:
-            return 0.5
+            return 0.5  # near the noun but not attached to it
     return 0.0

@@ -87,6 +87,9 @@ def analyse(text: str) -> Question:
             skip.add(nxt.i)
             kind = "number"
             labels = NUMBERS | (DATES if word in ("long", "old", "often") else frozenset())
+            if word in ("many", "much"):
+                # "how many American troops": the counted noun, which the number must count.
+                head_tok = next((t for t in toks[nxt.i + 1 : nxt.i + 4] if t.pos_ == "NOUN"), None)
         else:
             kind = "manner"
     elif wh in ("what", "which") and nxt is not None:
@@ -96,6 +99,10 @@ def analyse(text: str) -> Question:
                 head_tok = t
                 break
             if t.pos_ in ("VERB", "AUX"):
+                # "What is the population of the city?": the attribute after the copula is what is asked.
+                attr = next((c for c in t.children if c.dep_ in ("attr", "nsubj") and c.pos_ == "NOUN"), None)
+                if t.lemma_ == "be" and attr is not None and attr.i > t.i:
+                    head_tok = attr
                 break
         if (
             head_tok is not None

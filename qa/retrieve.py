@@ -17,7 +17,7 @@ from index.embed import Embedder, make_embedder
 from index.sentences import Sentence
 from index.settings import Settings
 from index.store import Store
-from qa.text import content_words, numbers
+from qa.lexical import content_words, numbers
 
 RRF_K = 60
 GROUP_JACCARD = 0.5
@@ -132,7 +132,6 @@ class Retriever:
         corpus = [bm25_tokens(s.text) or ["_"] for s in self.sentences]
         self._df = Counter(t for doc in corpus for t in set(doc))
         self._vocab = set(self._df)
-        self.vocabulary: frozenset[str] = frozenset(self._vocab)
         if corpus:
             self._bm25.index(corpus, show_progress=False)
 

@@ -1,13 +1,21 @@
 """One answering service per server process, shared by the HTTP API (qa/api.py) and the chat UI (ui/).
 
-It owns the pipeline (built lazily, retried until the index and backend are there), runs one answer at a
-time (two generations at once on a small CPU collapse both, FIELD_NOTES §1), admits a bounded number of API
-requests, and looks up an article's indexed sentences for the source viewer. Articles are looked up by
-exact name among the indexed files: nothing is ever read from a path a client sent.
+It owns the pipeline (built lazily, retried until the index and backend are there), schedules its work
+(qa/schedule.py: the CPU work of one question at a time, briefly; the model's generation one at a time, and
+only answers that use the model wait for it), admits a bounded number of API requests, builds the chat's
+example questions from the index, and looks up an article's indexed sentences for the source viewer.
+Articles are looked up by exact name among the indexed files: nothing is ever read from a path a client
+sent.
+
+Admission: when every answer runs the model (QA_REFINE=always, or auto with Ollama), `concurrency`
+requests are admitted at once, as many as the model can work through; otherwise `concurrency_no_model`
+(answers take a fraction of a second). Past the limit a request gets BusyError (HTTP 503 with Retry-After)
+at once, never a hang.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import queue
 import re
@@ -21,13 +29,17 @@ from pydantic import BaseModel, Field
 
 from index.errors import QAError
 from index.settings import Settings
+from qa.schedule import ScheduledLLM, Scheduler
 from qa.types import Answer
 
 if TYPE_CHECKING:
-    from qa.answer import Event, Pipeline
+    from qa.events import Event
     from qa.retrieve import Retriever
+    from qa.spans import Pipeline
 
+log = logging.getLogger(__name__)
 _DONE = object()
+BUSY_NOTE = "the model was busy with other questions, so it did not refine this answer"
 # Control characters and lone surrogates (JSON allows "\ud800"; nothing downstream can encode it).
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -94,6 +106,7 @@ class QueueStatus(BaseModel):
 
     in_flight: int
     limit: int
+    at_model: int = Field(default=0, description="Answers waiting for the language model or using it.")
 
 
 class Health(BaseModel):
@@ -165,17 +178,21 @@ class AnswerRun:
 
 
 class QAService:
-    """The pipeline behind a server: lazily built, one answer at a time, bounded admission."""
+    """The pipeline behind a server: lazily built, scheduled (qa/schedule.py), bounded admission."""
 
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
-        self._pipeline = pipeline
+        self._scheduler = Scheduler(settings.concurrency)
+        self._pipeline = self._scheduled(pipeline) if pipeline is not None else None
         self._retriever: Retriever | None = pipeline.retriever if pipeline is not None else None
         self._build_lock = threading.Lock()
-        self._answer_lock = threading.Lock()
         self._gate = threading.Lock()
         self._in_flight = 0
-        self._avg_s = 2.0  # running estimate of one answer's duration, for Retry-After
+        # Running estimates of one answer's duration with and without the model, for Retry-After.
+        self._avg_model_s = 2.0
+        self._avg_fast_s = 0.3
+        self._examples: tuple[object, list[str]] | None = None
+        self._examples_lock = threading.Lock()
 
     # ---- building ------------------------------------------------------------------------------------
     def retriever(self) -> Retriever:
@@ -192,10 +209,19 @@ class QAService:
         retriever = self.retriever()
         with self._build_lock:
             if self._pipeline is None:
-                from qa.answer import Pipeline
+                from qa.spans import Pipeline
 
-                self._pipeline = Pipeline(self.settings, retriever=retriever)
+                self._pipeline = self._scheduled(Pipeline(self.settings, retriever=retriever))
             return self._pipeline
+
+    def _scheduled(self, pipeline: Pipeline) -> Pipeline:
+        """The pipeline with its model's generations going through this service's scheduler."""
+        if not isinstance(pipeline.llm, ScheduledLLM):
+            # Skipping the model under load is allowed only where it refines an answer the pipeline has.
+            pipeline.llm = ScheduledLLM(
+                pipeline.llm, self._scheduler, lambda: getattr(pipeline, "refine", "always") == "weak"
+            )
+        return pipeline
 
     # ---- admission -----------------------------------------------------------------------------------
     @property
@@ -203,12 +229,28 @@ class QAService:
         """API requests admitted and not yet finished."""
         return self._in_flight
 
+    def model_bound(self) -> bool:
+        """Does every answer run the model? Before the pipeline is built, assume so unless the settings
+        rule it out."""
+        if self._pipeline is not None:
+            return getattr(self._pipeline, "refine", "always") == "always"
+        mode = self.settings.refine
+        return mode == "always" or mode == "auto" and self.settings.llm != "llamacpp"
+
+    def admission_limit(self) -> int:
+        """Requests admitted at once before 503: `concurrency` when every answer runs the model, else
+        `concurrency_no_model`."""
+        return self.settings.concurrency if self.model_bound() else self.settings.concurrency_no_model
+
     @contextmanager
     def admit(self) -> Iterator[None]:
-        """Hold one of `settings.concurrency` slots for a request, or raise BusyError at once."""
+        """Hold one of `admission_limit()` slots for a request, or raise BusyError at once."""
+        model = self.model_bound()
+        limit = self.settings.concurrency if model else self.settings.concurrency_no_model
         with self._gate:
-            if self._in_flight >= self.settings.concurrency:
-                wait = max(1, math.ceil(self._avg_s * self._in_flight))
+            if self._in_flight >= limit:
+                per = self._avg_model_s if model else self._avg_fast_s
+                wait = max(1, math.ceil(per * self._in_flight))
                 raise BusyError(
                     f"The server is busy: {self._in_flight} question(s) are being answered or waiting. "
                     f"Try again in {wait} s.",
@@ -225,7 +267,7 @@ class QAService:
     def start(
         self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
     ) -> AnswerRun:
-        """Start answering in a worker thread that holds the answer lock; read events from the run."""
+        """Start answering in a worker thread; read events from the run."""
         return AnswerRun(self, question, history, top_k)
 
     def stream(
@@ -246,13 +288,16 @@ class QAService:
             run.cancel()
 
     def _run_pipeline(self, run: AnswerRun) -> None:
-        with self._answer_lock:
+        pipeline = self.pipeline()
+        with self._scheduler.run(lambda: run.cancelled) as state:
             if run.cancelled:
                 return
             t0 = time.perf_counter()
-            gen = self.pipeline().stream(run.question, run.history, run.top_k)
+            gen = pipeline.stream(run.question, run.history, run.top_k)
             try:
                 for ev in gen:
+                    if ev.type == "done" and state.model_skipped:
+                        ev.data["answer"].notes.append(BUSY_NOTE)
                     run.put(ev)
                     if run.cancelled:
                         break
@@ -260,7 +305,11 @@ class QAService:
                 close = getattr(gen, "close", None)
                 if close is not None:
                     close()  # stops the model's stream and releases its lock at once
-            self._avg_s = 0.7 * self._avg_s + 0.3 * (time.perf_counter() - t0)
+            took = time.perf_counter() - t0
+            if state.model_ran:
+                self._avg_model_s = 0.7 * self._avg_model_s + 0.3 * took
+            else:
+                self._avg_fast_s = 0.7 * self._avg_fast_s + 0.3 * took
 
     def ask(
         self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
@@ -273,6 +322,56 @@ class QAService:
         if final is None:
             raise QAError("The answer pipeline ended without an answer; ask again.")
         return final
+
+    # ---- examples ------------------------------------------------------------------------------------
+    def warm(self) -> None:
+        """Load the index and the model and build the example questions (a server does this in the
+        background as it starts, so the first page and the first question are quick)."""
+        if self.health().status == "ok":
+            self.examples()
+
+    def examples(self) -> list[str]:
+        """Example questions from the indexed articles (qa/examples.py), built again whenever the index
+        changes; empty while there is no index. Each candidate is checked with the model-free pipeline,
+        one at a time on the CPU like any question."""
+        from qa.examples import build_examples
+
+        try:
+            pipeline = self.pipeline()
+        except QAError:
+            return []
+        retriever = pipeline.retriever
+        with self._examples_lock:
+            with self._scheduler.run(lambda: False):
+                retriever.refresh()
+            # The sentence list is replaced whenever the retriever reloads a changed index, and the cache
+            # holds the list it was built from, so identity is the index's state.
+            state = retriever.sentences
+            if self._examples is not None and self._examples[0] is state:
+                return list(self._examples[1])
+            from qa.spans import Pipeline
+
+            quick = Pipeline(
+                self.settings.model_copy(update={"refine": "never"}),
+                llm=pipeline.llm,
+                retriever=retriever,
+                choice=pipeline.choice,
+            )
+
+            def ask(question: str) -> Answer:
+                with self._scheduler.run(lambda: False):
+                    return quick.ask(question)
+
+            files = list(dict.fromkeys(s.file for s in state))
+            try:
+                found = build_examples(files, retriever.file_sentences, ask)
+            except QAError:
+                return []  # the index changed or broke meanwhile: the next call tries again
+            except Exception:
+                log.exception("building the example questions failed")
+                return []
+            self._examples = (state, found)
+            return list(found)
 
     # ---- sources -------------------------------------------------------------------------------------
     def files(self) -> list[str]:
@@ -319,5 +418,7 @@ class QAService:
             status="ok" if index.ready and backend.ready else "unavailable",
             index=index,
             backend=backend,
-            queue=QueueStatus(in_flight=self._in_flight, limit=self.settings.concurrency),
+            queue=QueueStatus(
+                in_flight=self._in_flight, limit=self.admission_limit(), at_model=self._scheduler.at_model
+            ),
         )

@@ -1,9 +1,4 @@
-"""The span answer core (opt-in, `QA_ANSWER_CORE=spans`): question → retrieve → parse evidence →
-propose → verify → decide → present.
-
-Not yet the default: on the sets measured so far it answers less often correctly than the default core
-(README "Evaluation", issue notes), so it is selectable and measurable while it improves.
-
+"""The answer pipeline: question → retrieve → parse evidence → propose → verify → decide → present.
 
 Nothing decides the answer before the model runs. Candidates come from the model's reply (any backend)
 and from an extractive proposer over the best evidence sentences (qa/propose.py); one verifier and one
@@ -24,15 +19,17 @@ from typing import Any
 from index.errors import QAError
 from index.settings import Settings
 from qa import prompts
-from qa.answer import Event, clean_question, rewrite_followup
 from qa.cite import defang, split_claims
+from qa.conflicts import Version, versions_of, wording
+from qa.events import Event
+from qa.inputs import clean_question, rewrite_followup
 from qa.lexical import fold
 from qa.llm import LLM, Choice, make_llm
 from qa.nlp import content_keys, parse_many
 from qa.propose import Candidate, Evidence, add_votes, extractive, from_model
 from qa.question import Question, analyse
 from qa.retrieve import Group, Retrieval, Retriever
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, Conflict
 from qa.verify import claim_supported, strip_scaffolding
 from qa.weights import WEIGHTS, Weights
 
@@ -44,8 +41,6 @@ SHORT_REPLY_WORDS = 12
 MAX_CITED = 6
 # A model's phrase counts only in a sentence whose score is within this of the best sentence's.
 MODEL_SENTENCE_MARGIN = 1.0
-# Another version of a figure is reported when it scores this close to the answer.
-DISAGREE_MARGIN = 0.35
 _REFUSAL_CUES = re.compile(
     r"cannot answer|can't answer|can not answer|unable to answer|not (mentioned|stated|specified|provided|"
     r"given)|does not (say|mention|specify|state|provide)|no information|not enough information",
@@ -55,13 +50,15 @@ _REFUSAL_CUES = re.compile(
 
 @dataclass
 class Decision:
-    """The winning answer (or None) with everything that states it, and why."""
+    """The winning answer (or None) with everything that states it, the versions of it when the sources
+    disagree (empty when they agree), and why."""
 
     best: Candidate | None
     support: list[Candidate]
-    others: list[Candidate]
+    versions: list[Version[Candidate]]
     reason: str
     model_refused: bool = False
+    score: float = 0.0  # the answerability score of `best`
 
 
 def _refusal(
@@ -205,17 +202,12 @@ def decide(
         )
         return Decision(None, [], [], why, model_refused)
     same = sorted((c for c in pool if c.key == best.key), key=lambda c: -c.score)
-    # Other versions: the best span of the same type in another sentence that scores nearly as well.
-    others: list[Candidate] = []
-    for c in pool:
-        near = c.key != best.key and c.label == best.label and c.score >= best.score - DISAGREE_MARGIN
-        if near and all(o.key != c.key for o in others):
-            others.append(c)
-    return Decision(best, same, others, "", model_refused)
+    return Decision(best, same, versions_of(q, best, same, pool, weights), "", model_refused, score)
 
 
-class SpanPipeline:
-    """The span answer core (QA_ANSWER_CORE=spans): answers with verified short answers. Build once."""
+class Pipeline:
+    """Answers questions with verified short answers and exact citations. Build once; call `ask` or
+    `stream` many times."""
 
     def __init__(
         self,
@@ -239,13 +231,19 @@ class SpanPipeline:
         return f"{self.llm.backend}:{self.llm.name}"
 
     @property
-    def uses_model(self) -> bool:
-        """Does the model propose answers? `auto`: with Ollama always; with the embedded model as the
-        setting `model_answers` documents (measured per evaluation set, README "Evaluation")."""
-        mode = self.settings.model_answers
+    def refine(self) -> str:
+        """When the model runs after the extractive answer: `always`, `weak` or `never`. `auto` is
+        always with Ollama and never with the embedded model, whose proposals changed answers for the
+        worse on the measured sets (README "Evaluation")."""
+        mode = self.settings.refine
         if mode == "auto":
-            return self.llm.backend != "llamacpp"
-        return mode == "always"
+            return "never" if self.llm.backend == "llamacpp" else "always"
+        return mode
+
+    @property
+    def uses_model(self) -> bool:
+        """May the model run for some question?"""
+        return self.refine != "never"
 
     # ---- helpers ---------------------------------------------------------------------------------------
     def _prompt(self, question: str, evidence: Sequence[Evidence]) -> tuple[list[Evidence], str]:
@@ -253,7 +251,7 @@ class SpanPipeline:
         budget = (
             self.llm.n_ctx
             - self.settings.max_answer_tokens
-            - self.llm.count_tokens(prompts.SPAN_SYSTEM)
+            - self.llm.count_tokens(prompts.SYSTEM)
             - self.llm.count_tokens(prompts.USER.format(evidence="", question=question))
             - 48
         )
@@ -296,15 +294,16 @@ class SpanPipeline:
         seen: dict[str, int] = {}
         reported: dict[str, int] = {}
 
-        def cite(c: Candidate) -> list[int]:
-            """Cite the candidate's sentence and each near-identical report of it that holds the phrase."""
+        def cite(c: Candidate, cap: int = MAX_CITED) -> list[int]:
+            """Cite the candidate's sentence and each near-identical report of it that holds the phrase,
+            while there are fewer than `cap` citations."""
             from qa.verify import locate
 
             marks: list[int] = []
             for h in c.evidence.group.hits:
                 s = h.sentence
                 where = (c.start, c.end) if s is c.evidence.sentence else locate(c.text, s.text)
-                if where is None or len(citations) >= MAX_CITED and s.id not in seen:
+                if where is None or len(citations) >= cap and s.id not in seen:
                     continue
                 if s.id not in seen:
                     citations.append(
@@ -324,25 +323,32 @@ class SpanPipeline:
                 marks.append(seen[s.id])
             return marks
 
-        marks: list[int] = []
-        for c in d.support:
-            marks += [m for m in cite(c) if m not in marks]
-        parts = [f"{d.best.text} {''.join(f'[{k}]' for k in marks)}."]
-        # The sentence that states it follows, quoted, unless the phrase is the whole sentence: a reader
-        # sees the short answer at once and its context without opening the source.
-        lead = d.best.evidence.sentence
-        if len(d.best.text) < 0.8 * len(lead.text.strip()):
-            parts.append(f"{prompts.EXTRACTIVE.format(quote=defang(lead.text.strip()))} [{seen[lead.id]}]")
-        if d.best.label in ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"):
-            for other in d.others:
-                if other.evidence.sentence.file in {c.file for c in citations}:
-                    continue
-                if other.label not in ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"):
-                    continue
-                om = cite(other)
-                if om:
-                    notice = prompts.DISAGREE.format(quote=other.text)
-                    parts.append(f"{notice} {''.join(f'[{k}]' for k in om)}.")
+        conflicts: list[Conflict] = []
+        short = d.best.text
+        if d.versions:
+            # The sources disagree: every version, most supported first, each cited by its own sentences.
+            shown: list[tuple[str, str, int]] = []
+            for ver in d.versions:
+                members = sorted(ver.members, key=lambda c: (c is not d.best, -c.score))
+                ks: list[int] = []
+                cap = len(citations) + MAX_CITED
+                for c in members:
+                    ks += [m for m in cite(c, cap) if m not in ks]
+                conflicts.append(Conflict(value=members[0].text, citations=ks, files=len(ver.files)))
+                shown.append((members[0].text, "".join(f"[{k}]" for k in ks), len(ver.files)))
+            short = conflicts[0].value
+            parts = [wording(shown, len(set().union(*(v.files for v in d.versions))))]
+        else:
+            marks: list[int] = []
+            for c in d.support:
+                marks += [m for m in cite(c) if m not in marks]
+            parts = [f"{d.best.text} {''.join(f'[{k}]' for k in marks)}."]
+            # The sentence that states it follows, quoted, unless the phrase is the whole sentence: a
+            # reader sees the short answer at once and its context without opening the source.
+            lead = d.best.evidence.sentence
+            if len(d.best.text) < 0.8 * len(lead.text.strip()):
+                quote = prompts.EXTRACTIVE.format(quote=defang(lead.text.strip()))
+                parts.append(f"{quote} [{seen[lead.id]}]")
         return Answer(
             question=question,
             answer=" ".join(parts),
@@ -352,8 +358,9 @@ class SpanPipeline:
             backend=self.llm.backend,
             timings=dict(timings),
             mode="generated" if d.best.source == "model" else "extractive",
-            short_answer=d.best.text,
+            short_answer=short,
             reported_by=reported,
+            conflicts=conflicts,
             retrieved=retrieved,
             notes=notes,
         )
@@ -384,11 +391,20 @@ class SpanPipeline:
         pool = self._evidence(ret.groups[: max(PROPOSE_POOL, k)])
         extracted = extractive(info, pool, self.retriever.idf, self.weights)
         timings["nlp_ms"] = (time.perf_counter() - tn) * 1e3
-        proposed: list[Candidate] = []
-        refused_by_model = False
+        tv = time.perf_counter()
+        first = decide(info, extracted, [], False, self.weights, pool)
+        verify_s = time.perf_counter() - tv
+        run_model = self.refine == "always" or (
+            self.refine == "weak" and (first.best is None or first.score < self.weights.clear)
+        )
         notes: list[str] = []
-        verify_s = 0.0
-        if self.uses_model:
+        d = first
+        if run_model:
+            if first.best is not None:
+                # The verified extractive answer is shown at once; the model may replace it.
+                draft = self._compose(q, first, {**timings, "verify_ms": verify_s * 1e3}, retrieved, [])
+                draft.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+                yield Event("draft", {"answer": draft})
             tp = time.perf_counter()
             # The model sees the evidence in retrieval order, the sentence of the best extractive
             # candidate first (it is the likeliest to hold the answer).
@@ -397,30 +413,26 @@ class SpanPipeline:
             shown, user = self._prompt(standalone, ordered[:k])
             timings["prompt_ms"] = (time.perf_counter() - tp) * 1e3
             reply = ""
-            for delta in self.llm.stream(prompts.SPAN_SYSTEM, user, self.settings.max_answer_tokens):
+            for delta in self.llm.stream(prompts.SYSTEM, user, self.settings.max_answer_tokens):
                 reply += delta
                 yield Event("token", {"text": delta})
             tv = time.perf_counter()
             proposed, refused_by_model, said = model_candidates(
                 info, reply, shown, pool, self.retriever.idf, self.weights
             )
-            verify_s += time.perf_counter() - tv
             notes.append(f"model output: {reply.strip()!r}")
             notes += said
-        tv = time.perf_counter()
-        d = decide(info, extracted, proposed, refused_by_model, self.weights, pool)
-        verify_s += time.perf_counter() - tv
+            d = decide(info, extracted, proposed, refused_by_model, self.weights, pool)
+            verify_s += time.perf_counter() - tv
+            timings.update(self.llm.stats)
         timings["verify_ms"] = verify_s * 1e3
         if d.best is None:
-            timings.update(self.llm.stats if self.uses_model else {})
             timings["total_ms"] = (time.perf_counter() - t0) * 1e3
             answer = _refusal(q, d.reason, self.model_label, self.llm.backend, timings, retrieved)
             answer.notes = [d.reason, *notes]
             yield Event("done", {"answer": answer})
             return
         answer = self._compose(q, d, timings, retrieved, notes)
-        if self.uses_model:
-            answer.timings.update(self.llm.stats)
         for claim in split_claims(answer.answer):
             ids = [answer.citations[m - 1].id for m in claim.markers if 1 <= m <= len(answer.citations)]
             yield Event("claim", {"text": claim.text, "sentence_ids": ids})

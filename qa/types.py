@@ -24,6 +24,17 @@ class Citation(BaseModel):
     answer_end: int | None = Field(default=None, description="Where the short answer ends in the file.")
 
 
+class Conflict(BaseModel):
+    """One version of the answer when the articles disagree (qa/conflicts.py)."""
+
+    value: str = Field(description="What this version says, as its best source words it.")
+    citations: list[int] = Field(
+        default_factory=list,
+        description="1-based indices into Answer.citations of the sentences that state this version.",
+    )
+    files: int = Field(default=0, description="How many articles state this version.")
+
+
 class Answer(BaseModel):
     """What `qa ask --json`, `POST /api/ask` and `qa eval` return for one question.
 
@@ -47,6 +58,11 @@ class Answer(BaseModel):
     )
     reported_by: dict[str, int] = Field(
         default_factory=dict, description="For each cited sentence id: how many articles carry that sentence."
+    )
+    conflicts: list[Conflict] = Field(
+        default_factory=list,
+        description="When the articles disagree: every version of the answer, the most supported first, "
+        "each with the citations that state it and how many articles do; empty when they agree.",
     )
     retrieved: list[str] = Field(default_factory=list, description="Retrieved sentence ids, best first.")
     notes: list[str] = Field(default_factory=list, description="What verification changed, for audit.")

@@ -612,8 +612,8 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
     rep.target(f"retrieval p50, {n_big:,} sentences", "≤ 60 ms", f"{ms(big_p50)} ms", big_p50 <= 60)
 
     # -- answers end to end --
-    from qa.answer import Pipeline
     from qa.llm import make_llm
+    from qa.spans import Pipeline
 
     llm, _ = make_llm(settings)
     recording = RecordingLLM(llm)

@@ -95,6 +95,28 @@ def seed_settings(seed_data_dir: Path) -> object:
 @pytest.fixture(scope="session")
 def pipeline(seed_settings: object) -> object:
     """One answer pipeline over the seed index with the real packaged model (loaded once)."""
-    from qa.answer import Pipeline
+    from qa.spans import Pipeline
 
     return Pipeline(seed_settings)  # type: ignore[arg-type]
+
+
+class RecordingLLM:
+    """Streams a canned reply in small chunks (splitting markers) and records every prompt."""
+
+    backend = "fake"
+    name = "recording"
+    n_ctx = 2048
+
+    def __init__(self) -> None:
+        self.reply = ""
+        self.prompts: list[tuple[str, str]] = []
+        self.stats: dict[str, float] = {}
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4 + 1
+
+    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
+        self.prompts.append((system, user))
+        for i in range(0, len(self.reply), 3):
+            yield self.reply[i : i + 3]
+        self.stats = {"prefill_ms": 1.0, "decode_ms": 1.0}

@@ -24,11 +24,11 @@ import openai
 import pytest
 
 from index.errors import QAError
-from qa.answer import Pipeline
 from qa.api import create_app
 from qa.present import with_footnotes
 from qa.retrieve import Retriever
 from qa.service import QAService
+from qa.spans import Pipeline
 from qa.types import Answer
 from tests.helpers import assert_valid_answer
 from tests.live_server import (
@@ -293,7 +293,8 @@ def test_health_reports_index_and_backend(live: LiveServer) -> None:
     assert h["status"] == "ok"
     assert h["index"] == {"ready": True, "articles": 5, "sentences": h["index"]["sentences"], "error": None}
     assert h["backend"]["backend"] == "llamacpp" and h["backend"]["reason"] == "QA_LLM=llamacpp"
-    assert h["queue"]["limit"] == live.settings.concurrency
+    # The embedded model does not refine answers by default, so no answer waits for it: the larger limit.
+    assert h["queue"]["limit"] == live.settings.concurrency_no_model == 64
 
 
 def test_root_leads_to_the_chat_and_docs_are_served(live: LiveServer) -> None:
@@ -403,7 +404,8 @@ def test_busy_server_answers_503_with_retry_after_and_stays_responsive(
     assert busy.status_code == 503 and int(busy.headers["retry-after"]) >= 1
     assert busy.json()["error"]["type"] == "BusyError" and "busy" in busy.json()["error"]["message"]
     assert busy_v1.status_code == 503 and "retry-after" in busy_v1.headers
-    assert health.status_code == 200 and health.json()["queue"] == {"in_flight": 1, "limit": 1}
+    assert health.status_code == 200
+    assert health.json()["queue"] == {"in_flight": 1, "limit": 1, "at_model": 1}
     assert results["first"].status_code == 200
     llm.mode = "echo"
 
@@ -420,7 +422,8 @@ def test_client_leaving_mid_stream_cancels_the_answer(scripted: tuple[LiveServer
     # The connection is closed while the model is busy: the slot is freed and the run stops.
     llm.release.set()
     wait_until(lambda: server.service.in_flight == 0)
-    wait_until(lambda: not server.service._answer_lock.locked())
+    wait_until(lambda: server.service._scheduler.at_model == 0)
+    wait_until(lambda: not server.service._scheduler.cpu.locked())
     llm.mode = "echo"
     with client(server.url, TOKEN) as c:
         assert c.post("/api/ask", json={"question": DISTRICT}).status_code == 200

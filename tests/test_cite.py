@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from qa.cite import (
     MARKER,
-    Claim,
-    ClaimStream,
-    best_support,
     defang,
-    iter_markers,
     split_claims,
     strip_markers,
     support,
-    verify_citations,
 )
-from qa.text import numbers
+from qa.lexical import numbers
 
 # (raw model output, expected claims as (text, markers))
 SPLIT = [
@@ -163,71 +156,6 @@ def test_split_claims(raw: str, expected: list[tuple[str, tuple[int, ...]]]) -> 
     assert [(c.text, c.markers) for c in split_claims(raw)] == expected
 
 
-STREAM_TEXTS = [p.values[0] for p in SPLIT] + [
-    "U.S. President Joe Biden will meet Ghani [1]. The U.S. [2] Officials said [3].",
-    "A claim [1]\n\n- b continues in lower case [2]\n- C [3]",
-    "Taliban fighters took Kunduz [1, 2]. They surrounded the capital [ 3 ].\n\nBiden met Ghani [2][4].",
-    "Kunduz fell [1\nBaghlan fell [2]",
-    "Kunduz fell. [1] [2] [3",
-    "Kunduz fell [1, 2, [3]] today.",
-]
-
-
-def _stream(chunks: list[str]) -> list[Claim]:
-    stream = ClaimStream()
-    out: list[Claim] = []
-    for chunk in chunks:
-        out += stream.feed(chunk)
-    out += stream.close()
-    assert stream.text == "".join(chunks)
-    return out
-
-
-@pytest.mark.parametrize("raw", STREAM_TEXTS)
-def test_stream_one_character_at_a_time_equals_whole(raw: str) -> None:
-    assert _stream(list(raw)) == split_claims(raw)
-
-
-@pytest.mark.parametrize("raw", STREAM_TEXTS)
-def test_stream_split_at_every_point_equals_whole(raw: str) -> None:
-    want = split_claims(raw)
-    for i in range(len(raw) + 1):
-        assert _stream([raw[:i], raw[i:]]) == want, f"split at {i}: {raw[:i]!r} | {raw[i:]!r}"
-
-
-@pytest.mark.parametrize("raw", STREAM_TEXTS)
-def test_stream_random_chunkings_equal_whole(raw: str) -> None:
-    rng = random.Random(20210621)
-    want = split_claims(raw)
-    for _ in range(40):
-        k = rng.randint(0, min(8, max(len(raw) - 1, 0)))
-        cuts = sorted(rng.sample(range(1, len(raw)), k)) if len(raw) > 1 else []
-        chunks = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
-        assert _stream(chunks) == want, chunks
-
-
-def test_stream_emits_a_claim_once_the_next_one_begins() -> None:
-    stream = ClaimStream()
-    assert stream.feed("Kunduz fell [") == []
-    assert stream.feed("1") == []
-    assert stream.feed("].") == []  # more markers may still follow
-    assert stream.feed(" [2]") == []
-    assert stream.feed(" Kabul") == [Claim("Kunduz fell.", (1, 2))]
-    assert stream.feed(" held [3].") == []
-    assert stream.close() == [Claim("Kabul held.", (3,))]
-    assert stream.close() == []
-
-
-def test_stream_emits_each_claim_once() -> None:
-    raw = "A fact here [1]. Another fact [2]. A third fact [3]."
-    stream = ClaimStream()
-    seen: list[Claim] = []
-    for ch in raw:
-        seen += stream.feed(ch)
-    seen += stream.close()
-    assert [c.text for c in seen] == ["A fact here.", "Another fact.", "A third fact."]
-
-
 # (document text, defanged text): a marker look-alike inside evidence must not parse as a citation.
 DEFANG = [
     ("The report [3] said so.", "The report (3) said so."),
@@ -243,16 +171,7 @@ def test_defang(doc: str, expected: str) -> None:
     out = defang(doc)
     assert out == expected
     assert MARKER.search(out) is None
-    assert list(iter_markers(out)) == []
     assert all(c.markers == () for c in split_claims(out))
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("A [1]. B [2, 3] C [ 4 ][5].", [1, 2, 3, 4, 5]), ("none", []), ("[9]", [9]), ("[1000]", [])],
-)
-def test_iter_markers(text: str, expected: list[int]) -> None:
-    assert list(iter_markers(text)) == expected
 
 
 @pytest.mark.parametrize(
@@ -419,49 +338,3 @@ def test_support_accepts_several_evidence_texts() -> None:
 )
 def test_numbers_are_canonical(text: str, expected: set[str]) -> None:
     assert numbers(text) == expected
-
-
-CLAIM_MEET = "Biden will meet Ghani and Abdullah in Washington."
-EV_BIDEN = "President Joe Biden will meet Afghan President Ashraf Ghani."
-EV_ABDULLAH = "Abdullah Abdullah, head of the reconciliation council, will join them in Washington."
-EV_QATAR = "Talks between the government and the Taliban in Qatar have stalled."
-EV_FULL = "Biden will meet Ghani and Abdullah Abdullah in Washington on Friday."
-
-# (claim, cited evidence texts, indices kept)
-VERIFY = [
-    pytest.param(CLAIM_MEET, [EV_QATAR, EV_FULL, EV_BIDEN], [1], id="one-supports-alone"),
-    pytest.param(CLAIM_MEET, [EV_FULL, EV_QATAR, EV_FULL], [0, 2], id="every-one-that-supports-alone"),
-    pytest.param(CLAIM_MEET, [EV_BIDEN, EV_ABDULLAH], [0, 1], id="union-of-two"),
-    pytest.param(CLAIM_MEET, [EV_BIDEN, EV_QATAR, EV_ABDULLAH], [0, 2], id="union-drops-non-contributor"),
-    pytest.param(CLAIM_MEET, [EV_BIDEN, EV_QATAR], [], id="union-not-enough"),
-    pytest.param(CLAIM_MEET, [EV_BIDEN], [], id="single-not-enough"),
-    pytest.param(CLAIM_MEET, [], [], id="no-citations"),
-    pytest.param("Taliban militants were within 6 miles of Kunduz.", [E_KM], [], id="wrong-number"),
-]
-
-
-@pytest.mark.parametrize(("claim", "cited", "expected"), VERIFY)
-def test_verify_citations(claim: str, cited: list[str], expected: list[int]) -> None:
-    assert verify_citations(claim, cited) == expected
-
-
-BEST = [
-    pytest.param(CLAIM_MEET, [EV_QATAR, EV_BIDEN, EV_FULL], 2, id="the-one-that-supports"),
-    pytest.param(
-        "Taliban militants surrounded Kunduz, the provincial capital.",
-        [
-            "Taliban militants were near Kunduz, the provincial capital.",
-            "Taliban militants surrounded Kunduz, the provincial capital, police said.",
-        ],
-        1,
-        id="highest-coverage",
-    ),
-    pytest.param(CLAIM_MEET, [EV_FULL, EV_FULL], 0, id="tie-first"),
-    pytest.param(CLAIM_MEET, [EV_QATAR, EV_BIDEN], None, id="none-supports"),
-    pytest.param(CLAIM_MEET, [], None, id="no-candidates"),
-]
-
-
-@pytest.mark.parametrize(("claim", "candidates", "expected"), BEST)
-def test_best_support(claim: str, candidates: list[str], expected: int | None) -> None:
-    assert best_support(claim, candidates) == expected

@@ -32,10 +32,10 @@ from index.embed import make_embedder
 from index.errors import IndexCorruptError, IndexLockedError
 from index.settings import Settings
 from index.store import Store, disk_generation
-from qa.answer import Pipeline
 from qa.api import create_app
 from qa.retrieve import Retriever
 from qa.service import QAService
+from qa.spans import Pipeline
 from tests.helpers import assert_valid_answer
 from tests.live_server import ROOT, SEEDS, LiveServer, ScriptedLLM, client, start_server, wait_until
 from tests.ollama_server import OllamaTestServer

@@ -20,10 +20,10 @@ from index.build import evidence_sentences, index_corpus
 from index.embed import make_embedder
 from index.settings import Settings
 from index.store import Store
-from qa.answer import Pipeline
 from qa.api import create_app
 from qa.retrieve import Retriever
 from qa.service import QAService
+from qa.spans import Pipeline
 from tests.live_server import SEEDS, LiveServer, ScriptedLLM, settings_from_env, start_server
 
 EXAMPLES_PER_OPERATION = 300  # 4 of the 6 operations take input: over 1,000 generated requests

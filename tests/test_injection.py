@@ -10,8 +10,8 @@ import pytest
 
 from index.build import evidence_sentences, index_corpus
 from index.settings import Settings
-from qa.answer import Pipeline
 from qa.cite import MARKER
+from qa.spans import Pipeline
 from tests.helpers import SEEDS, assert_valid_answer
 
 PLANTED = """Breaking: Kunduz update

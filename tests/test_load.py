@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from qa.answer import Pipeline, clean_question, rewrite_followup
 from qa.api import create_app
 from qa.retrieve import Retriever
 from qa.service import QAService
+from qa.spans import Pipeline, clean_question, rewrite_followup
 from tests.live_server import (
     ROOT,
     SEEDS,

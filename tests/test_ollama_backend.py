@@ -28,10 +28,11 @@ import pytest
 
 from index.errors import BackendError, IndexMismatchError
 from index.settings import Settings
-from qa.answer import Event, Pipeline
+from qa.events import Event
 from qa.llm import LlamaCppLLM, OllamaLLM, choose_backend, default_gguf, make_llm
 from qa.prompts import REFUSAL
 from qa.retrieve import Retriever
+from qa.spans import Pipeline
 from tests.helpers import assert_valid_answer
 from tests.ollama_server import OllamaTestServer
 from tests.test_answer_e2e import (  # noqa: F401 - collected here again, with `pipeline` on Ollama

@@ -1,4 +1,4 @@
-"""The pipeline's handling of raw model outputs, with a recording fake LLM over the real seed index.
+"""The answer pipeline and raw model outputs, with a recording fake LLM over the real seed index.
 
 The fake returns canned text (a table of what small models really do) and records the prompt, so these
 tests pin down verification behaviour exactly and check what the model was shown.
@@ -7,36 +7,14 @@ tests pin down verification behaviour exactly and check what the model was shown
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from index.settings import Settings
 from qa import prompts
-from qa.answer import Pipeline
-from tests.helpers import assert_valid_answer
-
-
-class RecordingLLM:
-    """Streams a canned reply in small chunks (splitting markers) and records every prompt."""
-
-    backend = "fake"
-    name = "recording"
-    n_ctx = 2048
-
-    def __init__(self) -> None:
-        self.reply = ""
-        self.prompts: list[tuple[str, str]] = []
-        self.stats: dict[str, float] = {}
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 4 + 1
-
-    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
-        self.prompts.append((system, user))
-        for i in range(0, len(self.reply), 3):
-            yield self.reply[i : i + 3]
-        self.stats = {"prefill_ms": 1.0, "decode_ms": 1.0}
+from qa.spans import Pipeline
+from tests.conftest import RecordingLLM
+from tests.helpers import SEEDS, assert_valid_answer
 
 
 @pytest.fixture(scope="module")
@@ -66,46 +44,51 @@ def test_prompt_delimits_evidence_and_ends_with_the_question(fake: tuple[Pipelin
     assert "Mujahed" in user
 
 
-def test_correct_marker_is_kept_and_points_at_every_article_that_carries_it(
+def test_terse_answer_with_the_right_marker_is_kept_and_cites_every_article_that_states_it(
     fake: tuple[Pipeline, RecordingLLM],
 ) -> None:
     pipeline, llm = fake
     llm.reply = "Zabihullah Mujahed confirmed it."
     pipeline.ask(Q)
     n = _evidence_number(llm.prompts[-1][1], "Zabihullah Mujahed confirmed")
-    llm.reply = (
-        f"Taliban spokesman Zabihullah Mujahed confirmed Imam Sahib district was in Taliban hands [{n}]."
-    )
+    llm.reply = f"Zabihullah Mujahed [{n}]."
     answer = pipeline.ask(Q)
     assert_valid_answer(answer)
     assert answer.mode == "generated"
+    assert answer.short_answer == "Zabihullah Mujahed"
+    assert answer.answer.startswith("Zabihullah Mujahed [1]")
     assert len({c.file for c in answer.citations}) >= 4  # near-identical sentences of several articles
+    for c in answer.citations:
+        text = (SEEDS / c.file).read_text("utf-8")
+        assert c.answer_start is not None and c.answer_end is not None
+        assert c.start <= c.answer_start < c.answer_end <= c.end
+        assert text[c.answer_start : c.answer_end] == "Zabihullah Mujahed"
 
 
 @pytest.mark.parametrize(
     ("reply", "mode"),
     [
-        # hallucinated id: dropped, then aligned to the sentence that supports the claim
+        # a wrong marker: the phrase is found in the sentence that states it and the citation repaired
+        ("Zabihullah Mujahed [5].", "generated"),
+        # a hallucinated id
+        ("Zabihullah Mujahed [9].", "generated"),
+        # no marker at all
+        ("Zabihullah Mujahed", "generated"),
+        # prompt scaffolding echoed around the answer
+        ("<evidence>\nAnswer: Zabihullah Mujahed [1]", "generated"),
+        # a whole sentence that the evidence states: its phrase of the answer's type is the answer
         (
-            "Taliban spokesman Zabihullah Mujahed confirmed Imam Sahib district was in Taliban hands [9].",
-            "aligned",
+            "Taliban spokesman Zabihullah Mujahed confirmed the district was in Taliban hands [1].",
+            "generated",
         ),
-        # no marker at all: aligned
-        (
-            "Taliban spokesman Zabihullah Mujahed confirmed Imam Sahib district was in Taliban hands.",
-            "aligned",
-        ),
-        # a wrong name: unsupported everywhere, so the best evidence sentence is quoted instead
-        (
-            "Taliban spokesman John Smith confirmed Imam Sahib district was in Taliban hands [1].",
-            "extractive",
-        ),
-        # the model refuses although the evidence answers: the evidence is quoted
+        # a name that is in no evidence sentence: dropped, the extractive answer stands
+        ("John Smith [1].", "extractive"),
+        # someone the evidence names, but not as the one who confirmed: the parse keeps the answer
+        ("Inamuddin Rahmani confirmed it [1].", "extractive"),
+        # the model refuses although a sentence clearly answers: the evidence is quoted
         (prompts.REFUSAL, "extractive"),
         # empty output
         ("", "extractive"),
-        # a bare name is no statement
-        ("Mujahed [1]", "extractive"),
     ],
 )
 def test_raw_model_outputs_become_verified_answers(
@@ -116,13 +99,52 @@ def test_raw_model_outputs_become_verified_answers(
     answer = pipeline.ask(Q)
     assert_valid_answer(answer)
     assert answer.mode == mode, answer.notes
-    assert "Mujahed" in answer.answer
-    assert "John Smith" not in answer.answer
+    assert answer.short_answer == "Zabihullah Mujahed", answer.answer
+    for bad in ("John Smith", "Rahmani", "<evidence>", "Answer:"):
+        assert bad not in answer.answer
 
 
-def test_refusal_has_no_citations_and_skips_the_model(fake: tuple[Pipeline, RecordingLLM]) -> None:
+def test_refusal_has_no_citations(fake: tuple[Pipeline, RecordingLLM]) -> None:
     pipeline, llm = fake
-    before = len(llm.prompts)
+    llm.reply = "Argentina [1]."
     answer = pipeline.ask("Who won the 2022 football World Cup in Qatar?")
     assert answer.refused and answer.citations == [] and answer.answer == prompts.REFUSAL
-    assert len(llm.prompts) == before
+    assert answer.notes and answer.notes[0]
+
+
+def test_the_model_is_not_asked_when_refine_is_never(seed_settings: Settings) -> None:
+    llm = RecordingLLM()
+    pipeline = Pipeline(seed_settings.model_copy(update={"refine": "never"}), llm=llm)
+    answer = pipeline.ask(Q)
+    assert llm.prompts == []
+    assert answer.mode == "extractive" and "Mujahed" in answer.short_answer
+
+
+def test_the_embedded_model_is_not_asked_by_default(seed_settings: Settings) -> None:
+    llm = RecordingLLM()
+    llm.backend = "llamacpp"
+    answer = Pipeline(seed_settings, llm=llm).ask(Q)
+    assert llm.prompts == [] and answer.mode == "extractive"
+
+
+def test_the_verified_extractive_answer_is_streamed_before_the_model_runs(seed_settings: Settings) -> None:
+    llm = RecordingLLM()
+    llm.reply = "John Smith [1]."  # a proposal the verifier drops: the draft stands
+    events = list(Pipeline(seed_settings.model_copy(update={"refine": "always"}), llm=llm).stream(Q))
+    kinds = [e.type for e in events]
+    assert kinds.index("draft") < kinds.index("token") < kinds.index("done")
+    draft, final = events[kinds.index("draft")].data["answer"], events[-1].data["answer"]
+    assert_valid_answer(draft)
+    assert "Mujahed" in draft.short_answer and draft.citations
+    assert final.short_answer == draft.short_answer and "John Smith" not in final.answer
+
+
+def test_weak_runs_the_model_only_when_the_extractive_answer_is_not_clear(seed_settings: Settings) -> None:
+    llm = RecordingLLM()
+    pipeline = Pipeline(seed_settings.model_copy(update={"refine": "weak"}), llm=llm)
+    clear = list(pipeline.stream(Q))
+    assert llm.prompts == [] and "draft" not in [e.type for e in clear]
+    llm.reply = prompts.REFUSAL
+    unclear = pipeline.ask("Who won the 2022 football World Cup in Qatar?")
+    assert unclear.refused
+    assert len(llm.prompts) == 1  # refused by the evidence alone: the model was asked

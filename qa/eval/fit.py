@@ -27,7 +27,7 @@ from index.build import index_corpus
 from index.settings import Settings
 from qa.propose import extractive
 from qa.question import analyse
-from qa.spans import SpanPipeline
+from qa.spans import Pipeline
 from qa.weights import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, WEIGHTS, Weights
 
 MAX_FALSE_REFUSAL = 0.05  # the product would rather answer with evidence than refuse a fair question
@@ -81,11 +81,9 @@ def collect(set_dir: Path, data_dir: Path, sample: int | None, seed: int) -> lis
     if sample:
         rng = random.Random(seed)
         qs = rng.sample(qs, min(sample, len(qs)))
-    settings = Settings(
-        data_dir=data_dir, corpus_dir=set_dir / "corpus", answer_core="spans", model_answers="never"
-    )
+    settings = Settings(data_dir=data_dir, corpus_dir=set_dir / "corpus", refine="never")
     index_corpus(settings)
-    pipe = SpanPipeline(settings, llm=_NoModel())
+    pipe = Pipeline(settings, llm=_NoModel())
     rows = []
     for item in qs:
         info = analyse(item["q"])
