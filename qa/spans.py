@@ -20,7 +20,7 @@ from index.errors import QAError
 from index.settings import Settings
 from qa import prompts
 from qa.cite import defang, split_claims
-from qa.conflicts import Version, versions_of, wording
+from qa.conflicts import Version, shown, versions_of, wording
 from qa.events import Event
 from qa.inputs import clean_question, rewrite_followup
 from qa.lexical import fold
@@ -327,7 +327,7 @@ class Pipeline:
         short = d.best.text
         if d.versions:
             # The sources disagree: every version, most supported first, each cited by its own sentences.
-            shown: list[tuple[str, str, int]] = []
+            said: list[tuple[str, str, int]] = []
             for ver in d.versions:
                 members = sorted(ver.members, key=lambda c: (c is not d.best, -c.score))
                 ks: list[int] = []
@@ -335,9 +335,9 @@ class Pipeline:
                 for c in members:
                     ks += [m for m in cite(c, cap) if m not in ks]
                 conflicts.append(Conflict(value=members[0].text, citations=ks, files=len(ver.files)))
-                shown.append((members[0].text, "".join(f"[{k}]" for k in ks), len(ver.files)))
+                said.append((shown(members[0].text), "".join(f"[{k}]" for k in ks), len(ver.files)))
             short = conflicts[0].value
-            parts = [wording(shown, len(set().union(*(v.files for v in d.versions))))]
+            parts = [wording(said, len(set().union(*(v.files for v in d.versions))))]
         else:
             marks: list[int] = []
             for c in d.support:
