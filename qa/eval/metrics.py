@@ -30,6 +30,8 @@ Definitions (the report repeats them):
   answer group (a SQuAD-style question, or a shipped pair with a single group), cited_gold_span needs gold
   spans (SQuAD-style); elsewhere they are None. A SQuAD-style question's gold sentences (for evidence hit,
   recall and MRR) are the citable sentences that share a character with a gold span.
+- conflict metrics (conflict_surfaced over questions with two or more versions, false_conflict over the
+  others): defined in qa/eval/versions.py.
 - stand-in metrics (standin_*), for records answered with the capable-model stand-in: qa/eval/standin.py.
 
 "Answered" means not refused and no error. Per-pair rates are averaged over the pairs where they are
@@ -51,6 +53,7 @@ from qa.cite import MARKER, split_claims, support
 from qa.eval import short
 from qa.eval.pairs import Evidence, Pair, Span
 from qa.eval.standin import score_standin, standin_summary
+from qa.eval.versions import conflict_metrics
 
 RECALL_KS: tuple[int, ...] = (5, 20)
 # Per-record booleans/floats averaged over the records where they are defined.
@@ -60,6 +63,8 @@ SHORT_RATES: tuple[str, ...] = (
     "contains_gold",
     "cited_gold_span",
     "fooled_by_plausible",
+    "conflict_surfaced",
+    "false_conflict",
 )
 # Stages shown first in the latency table; any other `*_ms` timing follows in name order.
 STAGES: tuple[str, ...] = ("retrieve_ms", "prefill_ms", "decode_ms", "verify_ms", "total_ms")
@@ -300,6 +305,7 @@ def score_record(
     for k in ks:
         out[f"recall@{k}"] = recall_at_k(retrieved, gold, k)
     out.update(short_answer_metrics(pair, answer, answered, valid, sources))
+    out.update(conflict_metrics(pair, record))
     info = record.get("standin")
     if isinstance(info, Mapping):
         out.update(score_standin(info, out, answer, answered))

@@ -32,6 +32,17 @@ class Evidence:
 
 
 Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class PairVersion:
+    """One version of a fact that sources disagree on: its value, its surface forms, the files with it."""
+
+    value: str
+    answers: tuple[str, ...]
+    files: tuple[str, ...]
+
+
 SQUAD_KEYS = frozenset({"id", "file", "q", "unanswerable", "answers", "spans"})
 
 
@@ -55,6 +66,7 @@ class Pair:
     spans: tuple[Span, ...] = ()
     plausible: tuple[str, ...] = ()
     plausible_spans: tuple[Span, ...] = ()
+    versions: tuple[PairVersion, ...] = ()  # a conflict set's versions of the answer (qa/eval/versions.py)
 
     def groups(self) -> list[list[str]]:
         """The acceptable answers as groups of alternatives: every group must be matched by one of its
@@ -186,6 +198,7 @@ def parse_squad(raw: Any, path: Path) -> list[Pair]:
         if plausible_spans and not plausible:
             raise _fail(path, where, "`plausible_spans` without `plausible`")
         tags = ("unanswerable",) if una else ()
+        versions = _versions(item.get("versions"), path, where)
         pairs.append(
             Pair(
                 pid,
@@ -197,9 +210,26 @@ def parse_squad(raw: Any, path: Path) -> list[Pair]:
                 spans=spans,
                 plausible=plausible,
                 plausible_spans=plausible_spans,
+                versions=versions,
             )
         )
     return pairs
+
+
+def _versions(value: Any, path: Path, where: str) -> tuple[PairVersion, ...]:
+    """A question's `versions` ([{value, answers, files, …}]), empty when it has none."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _fail(path, where, "`versions` must be a list of {value, answers, files}")
+    out = []
+    for v in value:
+        if not isinstance(v.get("value"), str):
+            raise _fail(path, where, "each version needs a `value` string")
+        answers = _str_list(v.get("answers"), path, where, "versions[].answers")
+        files = _str_list(v.get("files"), path, where, "versions[].files")
+        out.append(PairVersion(v["value"], answers or (v["value"],), files))
+    return tuple(out)
 
 
 def check_spans(pairs: Sequence[Pair], texts: dict[str, str]) -> list[str]:

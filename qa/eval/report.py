@@ -25,6 +25,8 @@ RATES: tuple[tuple[str, str], ...] = (
     ("contains_gold", "answer contains a gold answer"),
     ("cited_gold_span", "a citation covers a gold span"),
     ("fooled_by_plausible", "fooled by the plausible answer"),
+    ("conflict_surfaced", "conflict: every version shown and cited"),
+    ("false_conflict", "false conflict (sources agree)"),
 )
 # Counts shown as plain numbers.
 COUNTS: tuple[tuple[str, str], ...] = (

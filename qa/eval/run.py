@@ -128,6 +128,7 @@ def make_record(pipeline: str, pair: Pair, answer: Answer | None, error: str | N
             answer=answer.answer,
             refused=answer.refused,
             citations=[c.model_dump() for c in answer.citations],
+            conflicts=[c.model_dump() for c in answer.conflicts],
             timings=dict(answer.timings),
             retrieved=list(answer.retrieved),
             mode=answer.mode,
