@@ -45,11 +45,17 @@ def test_answers_cite_sentences_that_hold_the_fact(
 ) -> None:
     answer = pipeline.ask(question)
     assert_answers(answer, expected)
-    assert answer.mode == "extractive" and "prefill_ms" not in answer.timings  # no model call
     for c in answer.citations[:1]:
         text = (SEEDS / c.file).read_text("utf-8")
         assert c.answer_start is not None and c.answer_end is not None
         assert text[c.answer_start : c.answer_end] == answer.short_answer
+
+
+@pytest.mark.slow
+def test_the_embedded_default_answers_without_a_model_call(pipeline: Pipeline) -> None:
+    answer = pipeline.ask(ANSWERABLE[0][0])
+    assert answer.mode == "extractive" and "prefill_ms" not in answer.timings
+    assert not any(n.startswith("model output:") for n in answer.notes)
 
 
 @pytest.mark.slow

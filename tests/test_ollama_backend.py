@@ -37,7 +37,6 @@ from tests.helpers import assert_valid_answer
 from tests.ollama_server import OllamaTestServer
 from tests.test_answer_e2e import (  # noqa: F401 - collected here again, with `pipeline` on Ollama
     test_answers_cite_sentences_that_hold_the_fact,
-    test_disagreeing_figure_is_reported_with_both_citations,
     test_timings_cover_every_stage,
     test_unanswerable_questions_are_refused,
 )
@@ -120,6 +119,12 @@ def pipeline(request: pytest.FixtureRequest, seed_settings: Settings) -> Iterato
         yield p
 
 
+@pytest.fixture(scope="module")
+def with_model(pipeline: Pipeline) -> Pipeline:
+    """The imported timings test's model-running pipeline: through Ollama the model always proposes."""
+    return pipeline
+
+
 @pytest.fixture
 def served(srv: OllamaTestServer, seed_settings: Settings, retriever: Retriever) -> Pipeline:
     """A pipeline on the shared test server (retriever shared, backend chosen as the product does)."""
@@ -165,7 +170,7 @@ def marker_for(srv: OllamaTestServer, pipe: Pipeline, needle: str) -> int:
 def test_same_answer_as_the_embedded_backend(served: Pipeline, seed_settings: Settings) -> None:
     """Same GGUF, same chat template, same greedy decoding: the same model output and the same answer
     (all twelve seed questions matched when this was written; one here keeps the suite fast)."""
-    embedded = Pipeline(seed_settings, retriever=served.retriever)
+    embedded = Pipeline(seed_settings.model_copy(update={"refine": "always"}), retriever=served.retriever)
     assert isinstance(embedded.llm, LlamaCppLLM) and isinstance(served.llm, OllamaLLM)
     question = "How far from Kunduz were the Taliban fighters?"
     ours, theirs = served.ask(question), embedded.ask(question)
@@ -207,7 +212,7 @@ def test_tokens_stream_as_the_server_sends_them(served: Pipeline, srv: OllamaTes
     ],
     ids=["bracket|number|close", "open-number|close|period", "marker|period"],
 )
-def test_marker_split_across_chunks_is_parsed_and_claim_comes_when_the_sentence_ends(
+def test_marker_split_across_chunks_is_parsed(
     served: Pipeline, srv: OllamaTestServer, split: list[str]
 ) -> None:
     n = marker_for(srv, served, "Mujahed confirmed")
@@ -217,16 +222,12 @@ def test_marker_split_across_chunks_is_parsed_and_claim_comes_when_the_sentence_
     kinds = [ev.type for ev in events]
     tokens = [ev.data["text"] for ev in events if ev.type == "token"]
     assert tokens == [*first, "The district", " is near", " Tajikistan."]
-    # The first sentence's claim comes once the next sentence has begun (its marker is in by then),
-    # before the stream ends.
-    claim_at = kinds.index("claim")
-    assert kinds[:claim_at].count("token") == len(first) + 1 and kinds[-1] == "done"
-    claim = events[claim_at].data
-    assert claim["text"] == "Zabihullah Mujahed confirmed that Imam Sahib district was in Taliban hands."
+    # The verified extractive answer comes before the first token; the claims after the last.
+    assert kinds.index("draft") < kinds.index("token")
+    assert kinds.index("claim") > max(i for i, k in enumerate(kinds) if k == "token") and kinds[-1] == "done"
     answer = events[-1].data["answer"]
     assert_valid_answer(answer)
-    assert answer.mode == "generated"
-    assert [c.id for c in answer.citations][: len(claim["sentence_ids"])] == claim["sentence_ids"]
+    assert answer.mode == "generated" and answer.short_answer == "Zabihullah Mujahed"
     assert "Mujahed confirmed" in answer.citations[0].quote
 
 
@@ -311,26 +312,23 @@ def test_dropped_connection_ends_the_stream_with_an_error_and_no_answer(
         f"The connection to Ollama at {srv.url} dropped mid-answer; the partial answer was discarded. "
         "Ask again."
     )
-    assert [ev.type for ev in events] == ["meta", "token", "token", "token"]
+    assert [ev.type for ev in events] == ["meta", "draft", "token", "token", "token"]
     with pytest.raises(BackendError, match="dropped mid-answer"):
         served.ask(CONFIRMED)  # never a partial Answer
 
 
-def test_drop_after_a_verified_sentence_shows_only_that_claim_then_the_error(
+def test_drop_after_the_draft_shows_the_verified_draft_then_the_error(
     served: Pipeline, srv: OllamaTestServer
 ) -> None:
-    n = marker_for(srv, served, "Mujahed confirmed")
-    first = f"Zabihullah Mujahed confirmed that Imam Sahib district was in Taliban hands [{n}]. "
-    srv.configure(reply_chunks=[first, "Paris is the capital of France [1]. ", "More", " text"])
-    srv.configure(drop_after_chunks=3)
+    srv.configure(reply_chunks=["Paris is the capital of France [1]. ", "More", " text", " here"])
+    srv.configure(drop_after_chunks=2)
     events, error = drain(served.stream(CONFIRMED))
     assert isinstance(error, BackendError) and "dropped mid-answer" in str(error)
-    claims = [ev.data for ev in events if ev.type == "claim"]
-    # Only the verified sentence was announced; the unsupported one was complete too, and dropped.
-    assert [c["text"] for c in claims] == [
-        "Zabihullah Mujahed confirmed that Imam Sahib district was in Taliban hands."
-    ]
-    assert all(ev.type != "done" for ev in events)
+    drafts = [ev.data["answer"] for ev in events if ev.type == "draft"]
+    assert len(drafts) == 1 and "Mujahed" in drafts[0].short_answer  # verified before the model ran
+    assert_valid_answer(drafts[0])
+    assert all(ev.type not in ("claim", "done") for ev in events)
+    assert all("Paris" not in ev.data.get("text", "") for ev in events if ev.type == "claim")
 
 
 def test_error_line_inside_the_stream_is_an_error(served: Pipeline, srv: OllamaTestServer) -> None:
@@ -341,7 +339,7 @@ def test_error_line_inside_the_stream_is_an_error(served: Pipeline, srv: OllamaT
         f"Ollama at {srv.url} failed mid-answer ({srv.error_message}); the partial answer was discarded. "
         "Ask again; if it repeats, check the Ollama server's log."
     )
-    assert [ev.type for ev in events] == ["meta", "token", "token"]
+    assert [ev.type for ev in events] == ["meta", "draft", "token", "token"]
 
 
 def test_hung_server_times_out_with_the_configured_timeout(
@@ -359,7 +357,7 @@ def test_hung_server_times_out_with_the_configured_timeout(
         f"Ollama at {url} sent nothing for 2 s, so the request was abandoned: check the server "
         "(`ollama ps`), or raise QA_OLLAMA_TIMEOUT_S (a large model's first answer also loads it)."
     )
-    assert [ev.type for ev in events] == ["meta"]
+    assert [ev.type for ev in events] == ["meta", "draft"]
 
 
 # --- the context window -----------------------------------------------------------------------------------

@@ -352,11 +352,6 @@ def test_the_standin_gives_correct_terse_answers(terse: EvalResult) -> None:
     assert all(len(r["standin"]["text"].split()) <= 8 and "[" in r["standin"]["text"] for r in recs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: the pipeline replaces a correct terse model answer ('1185 [3].') with a quoted "
-    "sentence or drops it (a claim needs 3 content words); the next issue keeps it",
-)
 def test_a_correct_terse_answer_is_kept(terse: EvalResult) -> None:
     dropped = [
         (r["standin"]["text"], r["answer"])
