@@ -28,6 +28,7 @@ from qa.sources import source_view  # noqa: E402
 from qa.types import Answer  # noqa: E402
 from ui.render import (
     EMPTY_SOURCE,
+    VERSIONS_CSS,
     render_chat,
     render_examples,
     render_header,
@@ -326,7 +327,7 @@ def mount_ui(app: FastAPI, service: QAService, path: str = "/ui") -> None:
         app,
         demo,
         path=path,
-        css=CSS,
+        css=CSS + VERSIONS_CSS,
         theme=gr.themes.Soft(),
         footer_links=[],
         run_history=False,

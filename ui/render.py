@@ -102,10 +102,35 @@ def render_answer(turn: int, answer: Answer, articles: int) -> str:
     mode = _MODE_LABEL.get(answer.mode, "")
     return (
         '<div class="qa-msg qa-bot qa-answer"><div class="qa-who">Answer</div>'
-        f'<div class="qa-text">{linkify(main, turn, answer)}</div>{disagree}'
+        f'<div class="qa-text">{linkify(main, turn, answer)}</div>{render_versions(turn, answer)}{disagree}'
         f"{_footnotes(turn, answer, articles)}"
         f'<div class="qa-meta" title="{_e(mode)}">{_e(meta)}{" · " + _e(mode) if mode else ""}</div></div>'
     )
+
+
+VERSIONS_CSS = """
+.qa-versions { display: flex; flex-wrap: wrap; gap: 8px; margin: 8px 0; }
+.qa-version { flex: 1 1 0; min-width: 140px; border: 1px solid #d9c27a; border-radius: 6px;
+  background: #fffaf0; padding: 6px 8px; }
+.qa-version-value { font-weight: 600; }
+.qa-version-files { color: #6b5a1e; font-size: 0.85em; margin: 2px 0 4px; }
+"""
+
+
+def render_versions(turn: int, answer: Answer) -> str:
+    """The versions of the answer side by side when the articles disagree: each value, how many articles
+    state it, and its markers (each opens its source); nothing when they agree."""
+    if len(answer.conflicts) < 2:
+        return ""
+    cols = []
+    for c in answer.conflicts:
+        marks = "".join(cite_button(turn, k, answer) for k in c.citations if 1 <= k <= len(answer.citations))
+        files = f"{c.files} article{'s' if c.files != 1 else ''}"
+        cols.append(
+            f'<div class="qa-version"><div class="qa-version-value">{_e(c.value)}</div>'
+            f'<div class="qa-version-files">{_e(files)}</div>{marks}</div>'
+        )
+    return f'<div class="qa-versions" role="group" aria-label="The articles disagree">{"".join(cols)}</div>'
 
 
 def render_turn(turn: int, t: dict[str, Any], articles: int) -> str:
