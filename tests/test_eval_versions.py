@@ -65,6 +65,8 @@ def test_conflicts_on_a_question_the_sources_agree_on_are_false() -> None:
     }
     assert conflict_metrics(NONE, record(two, ["a.txt", "b.txt"]))["false_conflict"] is True
     assert conflict_metrics(NONE, record([], ["a.txt"]))["false_conflict"] is False
+    disputed = Pair("seed", "How close?", answers=("1 km",), tags=("disagreement",))
+    assert conflict_metrics(disputed, record(two, ["a.txt", "b.txt"]))["false_conflict"] is None
 
 
 def test_the_conflict_set_loads_its_versions() -> None:

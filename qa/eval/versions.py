@@ -11,7 +11,8 @@ indices into the record's citations, `files`).
   compares) and cites, among its citations, a sentence of a file that carries that version. A refusal or
   an answer without conflicts surfaces nothing.
 - **false_conflict**, over every other question (one version, or none, such as the shipped pairs and
-  unanswerable questions): the answer reports a conflict (two or more versions).
+  unanswerable questions), except shipped pairs tagged `disagreement`: the answer reports a conflict (two
+  or more versions).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def conflict_metrics(pair: Pair, record: Mapping[str, Any]) -> dict[str, bool | 
     answered = not record.get("refused") and not record.get("error")
     conflicts = list(record.get("conflicts") or []) if answered else []
     citations = list(record.get("citations") or [])
+    if "disagreement" in pair.tags and not pair.versions:  # a shipped pair that says its sources disagree
+        return {"conflict_surfaced": None, "false_conflict": None}
     if len(pair.versions) >= 2:
         surfaced = all(_shows(v, conflicts, citations) for v in pair.versions)
         return {"conflict_surfaced": surfaced, "false_conflict": None}
