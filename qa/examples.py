@@ -65,9 +65,10 @@ def _subject(verb: Token) -> Token | None:
     return None
 
 
-def _wh(subject: Span) -> tuple[str, Span] | None:
+def _wh(subject: Span, nouns: frozenset[str]) -> tuple[str, Span] | None:
     """The question word for a subject, and the name the answer must give; None when the subject names
-    nothing (a pronoun, "some reports")."""
+    nothing (a pronoun, "some reports"). `nouns`: the common nouns of the article, lower case, so that
+    "the <name> Library" is asked about as "which library" where the article also says "the library"."""
     head = subject.root
     if head.pos_ == "PRON":
         return None
@@ -78,6 +79,8 @@ def _wh(subject: Span) -> tuple[str, Span] | None:
     if head.pos_ == "NOUN" and head.i >= ent.end:
         # "the <name> district": the name modifies a common noun, which says what is asked for.
         return f"Which {head.lower_}", ent
+    if len(ent) > 1 and ent[-1].lower_ in nouns:
+        return f"Which {ent[-1].lower_}", ent
     if ent.label_ in _WHO:
         return "Who", ent
     return "What", ent
@@ -93,7 +96,7 @@ def _join(tokens: Sequence[Token]) -> str:
     return out
 
 
-def question_from(sentence: Span) -> Example | None:
+def question_from(sentence: Span, nouns: frozenset[str] = frozenset()) -> Example | None:
     """A subject question made from one parsed sentence, and the name that answers it; None when the
     sentence has no named subject before its verb, or the question would be ungrammatical ("Who
     capture"), too short or too long. A report ("<clause>, police said") is asked about its clause."""
@@ -101,19 +104,19 @@ def question_from(sentence: Span) -> Example | None:
     if root.lemma_ in _REPORTING:
         for child in root.children:
             if child.dep_ == "ccomp" and child.i < root.i:
-                found = _question(child)
+                found = _question(child, nouns)
                 if found is not None:
                     return found
-    return _question(root)
+    return _question(root, nouns)
 
 
-def _question(verb: Token) -> Example | None:
+def _question(verb: Token, nouns: frozenset[str]) -> Example | None:
     if verb.pos_ not in ("VERB", "AUX"):
         return None
     subj = _subject(verb)
     if subj is None:
         return None
-    found = _wh(verb.doc[subj.left_edge.i : subj.right_edge.i + 1])
+    found = _wh(verb.doc[subj.left_edge.i : subj.right_edge.i + 1], nouns)
     if found is None:
         return None
     wh, answer = found
@@ -169,10 +172,11 @@ def candidates(
             continue
         docs = parse_many([s.text for s in lead])
         counts = Counter(fold(e.text) for d in docs for e in d.ents if e.label_ in _NAMES)
+        nouns = frozenset(t.text for d in docs for t in d if t.pos_ == "NOUN" and t.text.islower())
         scored: list[tuple[float, Example]] = []
         for pos, doc in enumerate(docs):
             for sent in doc.sents:
-                q = question_from(sent)
+                q = question_from(sent, nouns)
                 if q is None:
                     continue
                 weight = sum(counts[fold(e.text)] for e in sent.ents if e.label_ in _NAMES)

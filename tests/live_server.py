@@ -64,6 +64,13 @@ def start_server(app: FastAPI, settings: Settings, service: QAService) -> LiveSe
     return LiveServer(url, settings, service, server, thread)
 
 
+def serve(service: QAService, ui: bool = False) -> LiveServer:
+    """The app around `service` (with the chat when `ui`), served on a free loopback port."""
+    from qa.api import create_app
+
+    return start_server(create_app(service.settings, service, ui=ui), service.settings, service)
+
+
 def settings_from_env(**env: str) -> Settings:
     """Settings read from QA_* environment variables, as `qa serve` reads them."""
     with pytest.MonkeyPatch.context() as mp:

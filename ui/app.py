@@ -1,7 +1,11 @@
 """The chat UI (Gradio 6): a streamed answer, clickable citation markers, and a source viewer.
 
-Only Gradio wiring lives here; answers come from `QAService.stream` (qa/service.py), the HTML from
-ui/render.py (which escapes every text it shows). Mounted into the FastAPI app by qa/api.py.
+Only Gradio wiring lives here; answers come from `QAService.start` (qa/service.py), the example questions
+from `QAService.examples` (made from the indexed articles), the HTML from ui/render.py (which escapes
+every text it shows). Mounted into the FastAPI app by qa/api.py.
+
+When the model refines an answer the pipeline has already verified, that answer is shown at once, marked
+"Refining…", with a Stop control: stopping keeps it as the answer and cancels the run.
 
 Safety: no file components and no `allowed_paths` (the app serves no files from disk; the source viewer
 shows sentences from the index), never `share=True`, analytics off. With QA_API_TOKEN set, the chat asks
@@ -13,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -37,12 +42,9 @@ from ui.render import (
 )  # noqa: E402
 
 log = logging.getLogger(__name__)
-EXAMPLES = (
-    "Which district did the Taliban take?",
-    "How many Taliban fighters were killed?",
-    "How close were the Taliban fighters to the city of Kunduz?",
-)
 _REDRAW_S = 0.08  # redraw the streamed draft at most this often
+_POLL_S = 0.1  # how often a turn that waits for the pipeline checks for a Stop
+STOPPED_NOTE = "stopped by the user while the model was refining it: this is the answer verified first"
 
 # Clicks on a marker (in the chat or in the source panel) send only the turn and the marker number.
 _CLICK_JS = """
@@ -64,6 +66,14 @@ element.addEventListener('click', (e) => {
 _CHAT_JS = (
     _CLICK_JS
     + """
+element.addEventListener('click', (e) => {
+  const s = e.target.closest('button[data-stop]');
+  if (!s || !element.contains(s)) return;
+  e.preventDefault();
+  s.disabled = true;
+  s.textContent = 'Stopping…';
+  trigger('stop', {stop: Number(s.dataset.stop)});
+});
 watch('value', () => {
   const c = element.querySelector('.qa-chat');
   if (c) c.scrollTop = c.scrollHeight;
@@ -112,6 +122,14 @@ CSS = """
 .qa-error .qa-who { color: #dc2626; }
 .qa-pending { border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
 .qa-draft { color: var(--body-text-color-subdued); font-style: italic; }
+.qa-refining { display: flex; align-items: center; gap: 10px; font-size: 0.8rem; margin-top: 6px;
+  color: var(--body-text-color-subdued); }
+.qa-stop { border: 1px solid var(--border-color-primary); border-radius: 999px; padding: 1px 10px;
+  font-size: 0.8rem; background: var(--background-fill-primary); color: var(--body-text-color);
+  cursor: pointer; }
+.qa-stop:hover { border-color: #dc2626; color: #dc2626; }
+.qa-draft-answer .qa-answer { border-style: dashed; }
+.qa-no-articles { color: var(--body-text-color-subdued); }
 .qa-why { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 6px; }
 .qa-dots i { animation: qa-blink 1.2s infinite; font-style: normal; }
 .qa-dots i:nth-child(2) { animation-delay: 0.2s; } .qa-dots i:nth-child(3) { animation-delay: 0.4s; }
@@ -173,11 +191,44 @@ def _history(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
+class Stops:
+    """Stop requests for the turns being answered, keyed by (browser session, turn number). The Stop
+    control sets one; the turn notices it within _POLL_S."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flags: dict[tuple[str, int], threading.Event] = {}
+
+    def open(self, key: tuple[str, int]) -> threading.Event:
+        """The flag of a turn that starts answering."""
+        with self._lock:
+            return self._flags.setdefault(key, threading.Event())
+
+    def stop(self, key: tuple[str, int]) -> None:
+        """Ask the turn to stop (nothing happens when it is not answering)."""
+        with self._lock:
+            flag = self._flags.get(key)
+        if flag is not None:
+            flag.set()
+
+    def close(self, key: tuple[str, int]) -> None:
+        """The turn has ended."""
+        with self._lock:
+            self._flags.pop(key, None)
+
+
 def chat_turn(
-    service: QAService, question: str, turns: list[dict[str, Any]]
+    service: QAService,
+    question: str,
+    turns: list[dict[str, Any]],
+    stops: Stops | None = None,
+    session: str = "",
 ) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
     """One chat turn: (transcript HTML, turns, question box) after each redraw. A failure of the backend or
-    the index (or anything else) ends the turn with its message shown in the transcript, never a crash."""
+    the index (or anything else) ends the turn with its message shown in the transcript, never a crash.
+
+    A `draft` event (a verified answer the model is about to refine) is drawn at once; a Stop for this
+    turn (`stops`, key (session, turn number)) keeps it as the answer and cancels the run."""
 
     def articles() -> int:
         try:
@@ -189,35 +240,67 @@ def chat_turn(
         gr.Warning("Type a question about the articles first.")
         yield render_chat(turns, articles()), turns, question
         return
-    turns = [*turns, {"question": question, "answer": None, "draft": "", "claims": 0, "error": None}]
+    turns = [
+        *turns,
+        {"question": question, "answer": None, "draft": "", "draft_answer": None, "claims": 0, "error": None},
+    ]
     turn = turns[-1]
+    key = (session, len(turns) - 1)
+    stop = (stops or Stops()).open(key)
     m = articles()
     yield render_chat(turns, m), turns, ""
     last = time.monotonic()
+    stopped = False
     try:
-        for ev in service.stream(question, _history(turns[:-1])):
-            if ev.type == "token":
-                turn["draft"] += ev.data.get("text", "")
-            elif ev.type == "claim":
-                turn["claims"] += 1
-            elif ev.type == "done":
-                answer: Answer = ev.data["answer"]
-                turn["answer"] = answer.model_dump(exclude={"extra"})
-            if ev.type != "done" and time.monotonic() - last >= _REDRAW_S:
-                last = time.monotonic()
-                yield render_chat(turns, m), turns, ""
+        run = service.start(question, _history(turns[:-1]))
+        try:
+            while True:
+                if stop.is_set():
+                    stopped = True
+                    break
+                try:
+                    ev = run.next(timeout=_POLL_S)
+                except TimeoutError:
+                    continue
+                if ev is None:
+                    break
+                if ev.type == "token":
+                    turn["draft"] += ev.data.get("text", "")
+                elif ev.type == "claim":
+                    turn["claims"] += 1
+                elif ev.type == "draft":
+                    turn["draft_answer"] = ev.data["answer"].model_dump(exclude={"extra"})
+                elif ev.type == "done":
+                    answer: Answer = ev.data["answer"]
+                    turn["answer"] = answer.model_dump(exclude={"extra"})
+                if ev.type == "draft" or ev.type != "done" and time.monotonic() - last >= _REDRAW_S:
+                    last = time.monotonic()
+                    yield render_chat(turns, m), turns, ""
+        finally:
+            run.cancel()
     except QAError as e:
         turn["error"] = str(e)
     except Exception:
         log.exception("the chat failed while answering")
         turn["error"] = "The server failed while answering; see its log. Ask again."
+    finally:
+        if stops is not None:
+            stops.close(key)
+    if stopped and turn["answer"] is None:
+        if turn["draft_answer"] is not None:
+            kept = dict(turn["draft_answer"])
+            kept["notes"] = [*kept.get("notes", []), STOPPED_NOTE]
+            turn["answer"], turn["stopped"] = kept, True
+        else:
+            turn["error"] = "Stopped before an answer was ready; ask again."
     if turn["answer"] is None and not turn["error"]:
         turn["error"] = "The answer stopped before it was complete; ask again."
     yield render_chat(turns, m), turns, ""
 
 
-def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blocks:
+def build_ui(service: QAService) -> gr.Blocks:
     """The chat app for one QAService."""
+    stops = Stops()
 
     def articles() -> int:
         try:
@@ -228,16 +311,27 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
     def status() -> str:
         return render_header(service.health())
 
+    def examples() -> tuple[str, list[str]]:
+        found = service.examples()
+        return render_examples(found, articles()), found
+
     def respond(
-        question: str, turns: list[dict[str, Any]]
+        question: str, turns: list[dict[str, Any]], request: gr.Request
     ) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
-        yield from chat_turn(service, question, turns)
+        yield from chat_turn(service, question, turns, stops, request.session_hash or "")
+
+    def stop(request: gr.Request, evt: gr.EventData) -> None:
+        data = getattr(evt, "_data", None) or {}
+        i = data.get("stop")
+        if isinstance(i, int):
+            stops.stop((request.session_hash or "", i))
 
     def show_source(turns: list[dict[str, Any]], evt: gr.EventData) -> str:
         data = getattr(evt, "_data", None) or {}
         try:
             i, k = int(data.get("turn", -1)), int(data.get("k", -1))
-            answer = Answer.model_validate(turns[i]["answer"])
+            # A draft being refined has markers too.
+            answer = Answer.model_validate(turns[i]["answer"] or turns[i].get("draft_answer"))
             answer.citations[k - 1]
         except (ValueError, TypeError, IndexError, KeyError):
             return EMPTY_SOURCE
@@ -252,13 +346,14 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
     def clear() -> tuple[str, list[dict[str, Any]], str]:
         return render_chat([], articles()), [], EMPTY_SOURCE
 
-    def pick_example(evt: gr.EventData) -> str:
+    def pick_example(shown: list[str], evt: gr.EventData) -> str:
         data = getattr(evt, "_data", None) or {}
         i = data.get("example")
-        return examples[i] if isinstance(i, int) and 0 <= i < len(examples) else ""
+        return shown[i] if isinstance(i, int) and 0 <= i < len(shown) else ""
 
     with gr.Blocks(title="Ask the articles", fill_width=True, analytics_enabled=False) as demo:
         turns = gr.State([])
+        shown = gr.State([])  # the example questions this page shows
         header = gr.HTML(render_header(None), js_on_load=None, apply_default_css=False)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
@@ -267,7 +362,7 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
                 )
                 with gr.Row(equal_height=True):
                     box = gr.Textbox(
-                        placeholder="Ask about the articles, e.g. “Which district did the Taliban take?”",
+                        placeholder="Ask about the articles",
                         show_label=False,
                         container=False,
                         lines=1,
@@ -280,7 +375,7 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
                     clear_btn = gr.Button(
                         "Clear", variant="secondary", scale=0, min_width=80, elem_id="qa-clear"
                     )
-                chips = gr.HTML(render_examples(examples), js_on_load=_EXAMPLE_JS, apply_default_css=False)
+                chips = gr.HTML("", js_on_load=_EXAMPLE_JS, apply_default_css=False, elem_id="qa-examples")
             with gr.Column(scale=2, min_width=320):
                 source = gr.HTML(
                     EMPTY_SOURCE, js_on_load=_SOURCE_JS, apply_default_css=False, elem_id="qa-source-panel"
@@ -291,13 +386,18 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
             inputs=[box, turns],
             outputs=[chat, turns, box],
             show_progress="hidden",
-            concurrency_limit=1,
+            # The service schedules answers (the model generates one at a time); answers that need no
+            # model do not wait for another tab's.
+            concurrency_limit=service.settings.concurrency,
             concurrency_id="answer",
             api_visibility="private",
         )
         box.submit(**ask_args)
         ask_btn.click(**ask_args)
-        chips.click(pick_example, outputs=[box], api_visibility="private", queue=False).then(**ask_args)
+        chips.click(pick_example, inputs=[shown], outputs=[box], api_visibility="private", queue=False).then(
+            **ask_args
+        )
+        chat.stop(stop, api_visibility="private", queue=False)
         chat.click(
             show_source, inputs=[turns], outputs=[source], show_progress="hidden", api_visibility="private"
         )
@@ -306,6 +406,7 @@ def build_ui(service: QAService, examples: tuple[str, ...] = EXAMPLES) -> gr.Blo
         )
         clear_btn.click(clear, outputs=[chat, turns, source], api_visibility="private", queue=False)
         demo.load(status, outputs=[header], api_visibility="private")
+        demo.load(examples, outputs=[chips, shown], api_visibility="private")
     return demo
 
 
@@ -313,7 +414,7 @@ def mount_ui(app: FastAPI, service: QAService, path: str = "/ui") -> None:
     """Mount the chat on `app` at `path`, with Gradio's queue bounded and file serving off."""
     settings = service.settings
     demo = build_ui(service)
-    # Answers run one at a time (concurrency_limit=1 above); other events may run `concurrency` at once.
+    # Answers and other events may run `concurrency` at once each; the service schedules the answers.
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=8 * settings.concurrency)
     token = settings.api_token
     auth = None

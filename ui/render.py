@@ -8,6 +8,7 @@ text, never rendered. Citation markers become buttons that carry only integers (
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -21,7 +22,7 @@ _MARKER = re.compile(r"\[(\d{1,3})\]")
 _MODE_LABEL = {
     "generated": "written by the model, checked against the cited sentences",
     "aligned": "written by the model; citations found by checking each sentence",
-    "extractive": "quoted from the best matching sentence (the model's own answer did not check out)",
+    "extractive": "found in the articles: the short answer and the sentence that states it, checked",
 }
 # A text longer than this is shown around the cited sentence (a whole book would stall the browser).
 MAX_SOURCE_CHARS = 200_000
@@ -108,6 +109,17 @@ def render_answer(turn: int, answer: Answer, articles: int) -> str:
     )
 
 
+def render_refining(turn: int, draft: Answer, articles: int) -> str:
+    """A verified answer shown while the model refines it: the answer as it stands, marked "Refining…",
+    with a Stop control that keeps it (the button carries only the turn number)."""
+    bar = (
+        '<div class="qa-refining" role="status">Refining with the model<span class="qa-dots"><i>.</i><i>.</i>'
+        f'<i>.</i></span><button type="button" class="qa-stop" data-stop="{turn}" '
+        'title="Stop waiting for the model and keep this answer">Stop, keep this answer</button></div>'
+    )
+    return f'<div class="qa-draft-answer">{bar}{render_answer(turn, draft, articles)}</div>'
+
+
 VERSIONS_CSS = """
 .qa-versions { display: flex; flex-wrap: wrap; gap: 8px; margin: 8px 0; }
 .qa-version { flex: 1 1 0; min-width: 140px; border: 1px solid #d9c27a; border-radius: 6px;
@@ -146,6 +158,10 @@ def render_turn(turn: int, t: dict[str, Any], articles: int) -> str:
         )
     elif t.get("answer") is not None:
         a = render_answer(turn, Answer.model_validate(t["answer"]), articles)
+        if t.get("stopped"):
+            a += '<div class="qa-why qa-stopped">Refinement stopped: this is the answer verified first.</div>'
+    elif t.get("draft_answer") is not None:
+        a = render_refining(turn, Answer.model_validate(t["draft_answer"]), articles)
     else:
         draft = strip_markers(t.get("draft", ""))
         checked = int(t.get("claims", 0))
@@ -310,8 +326,17 @@ def render_source_error(message: str) -> str:
     return f'<div class="qa-src"><div class="qa-src-hint">Sources</div><p>{_e(message)}</p></div>'
 
 
-def render_examples(examples: tuple[str, ...]) -> str:
-    """Example questions as chips; a click sends only the example's number."""
+def render_examples(examples: Sequence[str], articles: int) -> str:
+    """Example questions (made from the indexed articles) as chips; a click sends only the example's
+    number. With no articles indexed, how to add them."""
+    if articles == 0:
+        return (
+            '<div class="qa-examples qa-no-articles">No articles are indexed yet: put .txt, .md, .html, '
+            ".pdf or .docx files in a folder and run <code>qa index --corpus DIR</code>, then reload this "
+            "page.</div>"
+        )
+    if not examples:
+        return ""
     chips = "".join(
         f'<button type="button" class="qa-example" data-example="{i}">{_e(q)}</button>'
         for i, q in enumerate(examples)
