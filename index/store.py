@@ -1,45 +1,23 @@
-"""The sentence store: Chroma on disk (or a Chroma server), stamped with the embedding model.
+"""The sentence store: reads and writes of the index, through the Chroma adapter (index/chroma.py).
 
-Layout: collection `qa_sentences` holds one record per evidence sentence, id `<file>#<n>@<version>`, with
-metadata `sid, file, n, start, end, version` (and `page` for a PDF). Collection `qa_files` is the manifest:
-one record per article, id = file, metadata `version` (content hash of the raw file), `sentences`, and what
-the reader said (`stamp`: which reader and library produced the text, `format`, `title`, `date`, `pages`:
-each page's start offset as JSON); its document is the text read from the file, which every sentence span
-indexes. A reader trusts a sentence only if its `version` is the one the manifest names, so an article whose
-indexing was interrupted is invisible (fully out) until its manifest record, text included, is written in
-one call (fully in).
+A reader trusts a sentence only if its `version` is the one the manifest names, so an article whose indexing
+was interrupted is invisible (fully out) until its manifest record, text included, is written in one call
+(fully in). Every commit changes the manifest's `generation` token, so a reader learns whether the index
+changed from one small read instead of the whole manifest.
 
-The manifest collection's own metadata carries a `generation` token that every writer changes after each
-commit, so a reader learns whether the index changed from one small read instead of the whole manifest.
-
-Reads of whole collections are paged: SQLite, under Chroma, refuses a single read of more than ~32k
-records ("too many SQL variables").
-
-Several processes share one on-disk store (a server reading, `qa index` writing), which Chroma's embedded
-mode does not support by itself: a reader that stays open while another process writes fails with
-"Error finding id" from then on, and even a reader rewrites the HNSW files when it opens. So access is
-coordinated with two lock files in the data dir:
-
-- `index.lock`: one writer at a time; a second `qa index` fails at once with "The index is locked".
-- `index.rw`: the writer holds it exclusively for its whole run; a reader holds it shared for each read
-  and exclusively while it opens the store. While a writer runs, a reader that is already open answers
-  from what it read last (manifest, committed sentences and vectors, searched by exact cosine), so it
-  never sees a half-written state and never touches the files; a reader that is not open yet gets
-  IndexLockedError ("try again when `qa index` finishes").
-
-Every writer also replaces `index.gen` before it writes; a reader that sees a new one reopens Chroma (a
-fresh client) before it reads again. Opening checks the files first (index/integrity.py), so a damaged
-store is an IndexCorruptError naming `qa index --rebuild`, never a crash on the first query.
+Several processes share one on-disk store (a server reading, `qa index` writing) under the lock protocol of
+index/lock.py. While a writer runs, a reader that is already open answers from what it read last
+(index/snapshot.py), so it never sees a half-written state and never touches the files; a reader that is
+not open yet gets IndexLockedError ("try again when `qa index` finishes"). A reader that sees a new disk
+generation reopens Chroma (a fresh client) before it reads again. Opening checks the files first
+(index/integrity.py), so a damaged store is an IndexCorruptError naming `qa index --rebuild`, never a crash
+on the first query.
 """
 
 from __future__ import annotations
 
-import fcntl
 import functools
-import json
-import os
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -48,35 +26,21 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from index.errors import (
-    IndexCorruptError,
-    IndexLockedError,
-    IndexMismatchError,
-    IndexMissingError,
-    QAError,
-)
+from index import chroma
+from index.chroma import FILES, SCHEMA, SENTENCES, call, record_id, split_record_id, to_sentence
+from index.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from index.extract import Extracted
 from index.integrity import REBUILD, check_store
+from index.lock import EXCLUSIVE, OPEN_WAIT_S, SHARED, disk_generation, rw_lock, writer_lock
 from index.sentences import Sentence
 from index.settings import Settings
+from index.snapshot import WRITING, Committed, Snapshot, seen
 
-SENTENCES = "qa_sentences"
-FILES = "qa_files"
-SCHEMA = 1
-_REBUILD = REBUILD
-PAGE = 5000  # records per read: well under SQLite's limit on variables per statement
+__all__ = ["FILES", "SENTENCES", "Store", "StoredHit", "disk_generation", "wipe", "writer_lock"]
 WRITE_BATCH = 1000  # records per write: Chroma's cost per call is high, its cost per record low
 _DELETE_FILES = 50  # articles per "drop old versions" delete
 _LOAD_TRIES = 3
-_TEXT_CACHE = 64  # texts a reader keeps, for the source viewer while a writer holds the store
-OPEN_WAIT_S = 3.0  # a reader waits this long for another reader's open (under a second) to finish
-WRITER_WAIT_S = 60.0  # the writer waits this long for readers to finish their current read
-_WRITING = (
-    "`qa index` is writing the index right now; it can be read when that finishes. Try again in a moment."
-)
 T = TypeVar("T")
-# The disk generation each cached Chroma client (chromadb keeps one per path) was opened at.
-_CLIENT_GEN: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -85,105 +49,6 @@ class StoredHit:
 
     sentence: Sentence
     similarity: float
-
-
-# ---- locks and generations -----------------------------------------------------------------------------
-@contextmanager
-def _rw_lock(settings: Settings, mode: int, wait_s: float) -> Iterator[bool]:
-    """Hold `index.rw` in `mode` (fcntl.LOCK_SH or LOCK_EX) for the block; yields False (and holds
-    nothing) when it could not be had within `wait_s` seconds."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(settings.data_dir / "index.rw", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                held = True
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    held = False
-                    break
-                time.sleep(0.02)
-        yield held
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def disk_generation(settings: Settings) -> str:
-    """The store's write generation: changes every time a writer takes the lock ("" before the first)."""
-    try:
-        return (settings.data_dir / "index.gen").read_text("ascii")
-    except (OSError, UnicodeDecodeError):
-        return ""
-
-
-def _bump_disk_generation(settings: Settings) -> None:
-    path = settings.data_dir / "index.gen"
-    tmp = path.with_name(f"index.gen.{os.getpid()}")
-    tmp.write_text(f"{time.time_ns()}-{os.getpid()}", "ascii")
-    os.replace(tmp, path)  # atomic: a reader sees the old generation or the new one
-
-
-def _forget_client(path: str) -> None:
-    """Drop chromadb's cached client for `path`, so the next one reads the files afresh. Store objects
-    still holding the old one keep working on it until they notice the new generation themselves.
-    (`SharedSystemClient` caches one System per path; chromadb is pinned in pyproject.toml.)"""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    with SharedSystemClient._refcount_lock:
-        SharedSystemClient._identifier_to_system.pop(path, None)
-        SharedSystemClient._identifier_to_refcount.pop(path, None)
-    _CLIENT_GEN.pop(path, None)
-
-
-def _client(settings: Settings) -> Any:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_url:
-        from urllib.parse import urlparse
-
-        u = urlparse(settings.chroma_url)
-        try:
-            return chromadb.HttpClient(
-                host=u.hostname or "127.0.0.1",
-                port=u.port or 8000,
-                ssl=u.scheme == "https",
-                settings=chroma_settings,
-            )
-        except Exception as e:
-            raise IndexCorruptError(
-                f"Chroma server at {settings.chroma_url} is not reachable ({e}): start it with "
-                "`chroma run --path DIR`, or unset QA_CHROMA_URL to use the on-disk store."
-            ) from e
-    path = settings.data_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    gen = disk_generation(settings)
-    if _CLIENT_GEN.get(str(path), gen) != gen:
-        _forget_client(str(path))  # another process wrote since chromadb's cached client read the files
-    try:
-        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except Exception as e:
-        raise IndexCorruptError(f"The index at {path} cannot be opened ({e}); {_REBUILD}.") from e
-    _CLIENT_GEN[str(path)] = gen
-    return client
-
-
-def _to_sentence(meta: Mapping[str, Any], doc: str) -> Sentence:
-    return Sentence(str(meta["file"]), int(meta["n"]), int(meta["start"]), int(meta["end"]), doc)
-
-
-def _record_id(sid: str, version: str) -> str:
-    return f"{sid}@{version[:16]}"
-
-
-def _split_record_id(record_id: str) -> tuple[str, str, str]:
-    """`<file>#<n>@<version16>` → (sid, file, version16)."""
-    sid, _, version16 = record_id.rpartition("@")
-    return sid, sid.rpartition("#")[0], version16
 
 
 class Store:
@@ -200,16 +65,11 @@ class Store:
         self._local = not settings.chroma_url
         self._writer = create
         self._disk_gen = ""
-        # What a reader read last, answered while a writer holds the store.
-        self._seen_manifest: dict[str, str] | None = None
-        self._seen_generation: str | None = None
-        self._seen_count: int | None = None
-        self._snapshot: tuple[dict[str, str], list[Sentence], np.ndarray] | None = None
-        self._texts: dict[str, Extracted] = {}
+        self._last = Snapshot()  # what a reader read last, answered while a writer holds the store
         if self._local and not create:
-            with _rw_lock(settings, fcntl.LOCK_EX, OPEN_WAIT_S) as held:
+            with rw_lock(settings, EXCLUSIVE, OPEN_WAIT_S) as held:
                 if not held:
-                    raise IndexLockedError(_WRITING)
+                    raise IndexLockedError(WRITING)
                 self._open(create)
         else:
             self._open(create)
@@ -220,11 +80,11 @@ class Store:
         if self._local:
             self._disk_gen = disk_generation(self._settings)
             check_store(self._settings.data_dir / "chroma")
-        self._client = _client(self._settings)
+        self._client = chroma.client(self._settings)
         try:
-            names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+            names = chroma.collection_names(self._client)
         except Exception as e:
-            raise IndexCorruptError(f"The index cannot be read ({type(e).__name__}: {e}); {_REBUILD}.") from e
+            raise IndexCorruptError(f"The index cannot be read ({type(e).__name__}: {e}); {REBUILD}.") from e
         if SENTENCES not in names and not create:
             raise IndexMissingError("There is no index yet: run `qa index` (or `make run`) first.")
         try:
@@ -246,32 +106,19 @@ class Store:
             )
         except Exception as e:
             raise IndexCorruptError(
-                f"The index cannot be opened ({type(e).__name__}: {e}); {_REBUILD}."
+                f"The index cannot be opened ({type(e).__name__}: {e}); {REBUILD}."
             ) from e
         meta = self._sent.metadata or {}
         if meta.get("embed_model") != self.embed_name or int(meta.get("embed_dim", -1)) != self.embed_dim:
             raise IndexMismatchError(
                 f"The index was built with embedding model {meta.get('embed_model')} "
                 f"(dimension {meta.get('embed_dim')}), but {self.embed_name} (dimension {self.embed_dim}) "
-                f"is configured; {_REBUILD}, or set QA_EMBED back."
+                f"is configured; {REBUILD}, or set QA_EMBED back."
             )
-        self._chroma(self._files.count)
-        self._seen_count = self._chroma(lambda: int(self._sent.count()))
+        call(self._files.count)
+        self._last.count = call(lambda: int(self._sent.count()))
         if create and "generation" not in (self._files.metadata or {}):
             self._bump()  # a writer opening an index from before generation tokens: give it one
-
-    # ---- coordination with other processes ----------------------------------------------------------
-    @staticmethod
-    def _chroma(call: Callable[[], T]) -> T:
-        """Run one Chroma call; what it raises (damage found late) becomes IndexCorruptError."""
-        try:
-            return call()
-        except QAError:
-            raise
-        except Exception as e:
-            raise IndexCorruptError(
-                f"The index cannot be read ({type(e).__name__}: {str(e)[:200]}); {_REBUILD}."
-            ) from e
 
     @contextmanager
     def _reading(self) -> Iterator[bool]:
@@ -282,50 +129,31 @@ class Store:
             return
         if disk_generation(self._settings) != self._disk_gen:
             # Another process wrote since this store was opened: reopen, unless it is still writing.
-            with _rw_lock(self._settings, fcntl.LOCK_EX, 0) as held:
+            with rw_lock(self._settings, EXCLUSIVE, 0) as held:
                 if held:
                     self._open(create=False)
-        with _rw_lock(self._settings, fcntl.LOCK_SH, 0) as held:
+        with rw_lock(self._settings, SHARED, 0) as held:
             yield held and disk_generation(self._settings) == self._disk_gen
-
-    @staticmethod
-    def _seen(value: T | None) -> T:
-        """What was read last, while a writer holds the store; IndexLockedError if nothing was."""
-        if value is None:
-            raise IndexLockedError(_WRITING)
-        return value
-
-    # ---- paging ---------------------------------------------------------------------------------------
-    @staticmethod
-    def _pages(collection: Any, include: list[str]) -> Iterator[dict[str, Any]]:
-        """A whole collection, PAGE records at a time (one read of it all fails past ~32k records)."""
-        offset = 0
-        while True:
-            got = collection.get(include=include, limit=PAGE, offset=offset)
-            yield got
-            if len(got["ids"]) < PAGE:
-                return
-            offset += PAGE
 
     # ---- manifest -------------------------------------------------------------------------------------
     def _manifest_records(self) -> dict[str, tuple[str, int, str | None]]:
         """file → (version, number of sentences, reader stamp or None), as committed."""
         out: dict[str, tuple[str, int, str | None]] = {}
         try:
-            for got in self._pages(self._files, ["metadatas"]):
+            for got in chroma.pages(self._files, ["metadatas"]):
                 for i, m in zip(got["ids"], got["metadatas"] or [], strict=False):
                     stamp = m.get("stamp")
                     out[i] = (str(m["version"]), int(m.get("sentences", -1)), str(stamp) if stamp else None)
         except Exception as e:
-            raise IndexCorruptError(f"The index manifest cannot be read ({e}); {_REBUILD}.") from e
+            raise IndexCorruptError(f"The index manifest cannot be read ({e}); {REBUILD}.") from e
         return out
 
     def manifest(self) -> dict[str, str]:
         """Committed articles: file → version (content hash)."""
         with self._reading() as live:
             if live:
-                self._seen_manifest = {f: v for f, (v, _, _) in self._manifest_records().items()}
-        return dict(self._seen(self._seen_manifest))
+                self._last.manifest = {f: v for f, (v, _, _) in self._manifest_records().items()}
+        return dict(seen(self._last.manifest))
 
     def manifest_stamps(self) -> dict[str, tuple[str, str | None]]:
         """Committed articles: file → (version, stamp of the reader that produced its text). The stamp is
@@ -337,14 +165,14 @@ class Store:
         before tokens existed (then only comparing manifests tells). One small read, even on a server."""
         with self._reading() as live:
             if not live:
-                return self._seen_generation
+                return self._last.generation
             try:
                 meta = self._client.get_collection(FILES, embedding_function=None).metadata or {}
             except Exception as e:
-                raise IndexCorruptError(f"The index manifest cannot be read ({e}); {_REBUILD}.") from e
+                raise IndexCorruptError(f"The index manifest cannot be read ({e}); {REBUILD}.") from e
             token = meta.get("generation")
-            self._seen_generation = str(token) if token is not None else None
-            return self._seen_generation
+            self._last.generation = str(token) if token is not None else None
+            return self._last.generation
 
     def _bump(self) -> None:
         """Tell readers the committed set changed: called after every commit, never before it."""
@@ -354,8 +182,8 @@ class Store:
         """Number of sentence records (including any not yet committed)."""
         with self._reading() as live:
             if live:
-                self._seen_count = self._chroma(lambda: int(self._sent.count()))
-        return self._seen(self._seen_count)
+                self._last.count = call(lambda: int(self._sent.count()))
+        return seen(self._last.count)
 
     # ---- writes ---------------------------------------------------------------------------------------
     def put_article(
@@ -393,9 +221,9 @@ class Store:
         for file, version, sentences, vectors in articles:
             if len(sentences) != len(vectors):
                 raise ValueError(f"{file}: {len(sentences)} sentences but {len(vectors)} vectors")
-            extracted = texts.get(file)
+            text = texts.get(file)
             for s in sentences:
-                ids.append(_record_id(s.id, version))
+                ids.append(record_id(s.id, version))
                 docs.append(s.text)
                 meta: dict[str, str | int] = {
                     "sid": s.id,
@@ -405,7 +233,7 @@ class Store:
                     "end": s.end,
                     "version": version,
                 }
-                page = extracted.page_at(s.start) if extracted is not None else None
+                page = text.page_at(s.start) if text is not None else None
                 if page is not None:
                     meta["page"] = page
                 metas.append(meta)
@@ -424,7 +252,7 @@ class Store:
             self._files.upsert(
                 ids=[a[0] for a in chunk],
                 embeddings=[[1.0]] * len(chunk),
-                metadatas=[_manifest_meta(a[1], len(a[2]), texts.get(a[0])) for a in chunk],
+                metadatas=[chroma.manifest_meta(a[1], len(a[2]), texts.get(a[0])) for a in chunk],
                 documents=[t.text if (t := texts.get(a[0])) is not None else None for a in chunk],
             )
         self._bump()
@@ -445,9 +273,9 @@ class Store:
         """Delete sentence records that no manifest entry commits (left by an interrupted run)."""
         committed = self.manifest()
         stale: list[str] = []
-        for got in self._pages(self._sent, []):  # the id carries the file and the version's prefix
+        for got in chroma.pages(self._sent, []):  # the id carries the file and the version's prefix
             for i in got["ids"]:
-                _, file, version16 = _split_record_id(i)
+                _, file, version16 = split_record_id(i)
                 if committed.get(file, "")[:16] != version16 or not version16:
                     stale.append(i)
         for b in range(0, len(stale), 5000):
@@ -461,23 +289,16 @@ class Store:
         kept (`qa index --rebuild` stores them). One small read; `file` is only ever an id to look up."""
         with self._reading() as live:
             if live:
-                got = self._chroma(lambda: self._files.get(ids=[file], include=["metadatas", "documents"]))
+                got = call(lambda: self._files.get(ids=[file], include=["metadatas", "documents"]))
                 if not got["ids"]:
-                    self._texts.pop(file, None)
+                    self._last.keep_text(file, None)
                     return None
                 meta = (got["metadatas"] or [{}])[0] or {}
-                doc = (got["documents"] or [None])[0]
-                extracted = _extracted(meta, doc)
-                if extracted is None:
-                    return None
-                self._texts.pop(file, None)
-                self._texts[file] = extracted
-                while len(self._texts) > _TEXT_CACHE:
-                    self._texts.pop(next(iter(self._texts)))
-                return extracted
-        if file in self._texts:
-            return self._texts[file]
-        raise IndexLockedError(_WRITING)
+                text = chroma.extracted(meta, (got["documents"] or [None])[0])
+                if text is not None:
+                    self._last.keep_text(file, text)
+                return text
+        return self._last.text(file)
 
     def all_sentences(self) -> tuple[list[Sentence], np.ndarray]:
         """Every committed evidence sentence in file then sentence order, with its vectors (rows align)."""
@@ -485,41 +306,70 @@ class Store:
         return sentences, vectors
 
     def load_committed(self) -> tuple[dict[str, str], list[Sentence], np.ndarray]:
-        """The manifest and, consistent with it, every committed sentence and its vector.
-
-        Read in pages; if a writer changed the index meanwhile (an article's sentence count disagrees with
-        its manifest record), read again.
-        """
+        """The manifest and, consistent with it, every committed sentence and its vector, in file then
+        sentence order. Kept as what was read last (see `remember`)."""
         with self._reading() as live:
             if live:
-                for _ in range(_LOAD_TRIES):
-                    records = self._manifest_records()
-                    committed = {f: v for f, (v, _, _) in records.items()}
-                    sentences, vectors = self._chroma(functools.partial(self._read_committed, committed))
-                    have: dict[str, int] = {}
-                    for s in sentences:
-                        have[s.file] = have.get(s.file, 0) + 1
-                    if all(n < 0 or have.get(f, 0) == n for f, (_, n, _) in records.items()):
-                        break
-                self._seen_manifest = dict(committed)
-                self._snapshot = (committed, sentences, vectors)
-        committed, sentences, vectors = self._seen(self._snapshot)
-        return dict(committed), list(sentences), vectors
+                manifest, rows = self._consistent(lambda committed: list(self._committed_rows(committed)))
+                rows.sort(key=lambda r: (r[0].file, r[0].n))
+                vecs = np.asarray([r[1] for r in rows], dtype=np.float32).reshape(len(rows), self.embed_dim)
+                self.remember(Committed(manifest, [r[0] for r in rows], vecs))
+        view = seen(self._last.committed)
+        return dict(view.manifest), list(view.sentences), np.asarray(view.vectors)
 
-    def _read_committed(self, committed: Mapping[str, str]) -> tuple[list[Sentence], np.ndarray]:
-        seen: set[str] = set()
-        rows: list[tuple[Sentence, Any]] = []
-        for got in self._pages(self._sent, ["metadatas", "documents", "embeddings"]):
+    def read_committed(
+        self, sink: Callable[[Sequence[tuple[Sentence, Any]] | None], None]
+    ) -> dict[str, str] | None:
+        """Stream the committed sentences and their vectors, in Chroma's order, to `sink(page)`, a page being
+        a list of (sentence, vector); `sink(None)` starts each read over. Returns the manifest they are
+        consistent with, or None while a writer holds the store (then nothing was read)."""
+        with self._reading() as live:
+            if not live:
+                return None
+
+            def read(committed: Mapping[str, str]) -> None:
+                sink(None)
+                page: list[tuple[Sentence, Any]] = []
+                for row in self._committed_rows(committed):
+                    page.append(row)
+                    if len(page) == chroma.PAGE:
+                        sink(page)
+                        page = []
+                sink(page)
+
+            manifest, _ = self._consistent(read)
+            self._last.manifest = dict(manifest)
+            return manifest
+
+    def remember(self, committed: Committed) -> None:
+        """Keep `committed` as what was read last: a writer's run is answered from it (its sentences and
+        vectors may be memory-mapped, see index/mapped.py)."""
+        self._last.manifest = dict(committed.manifest)
+        self._last.committed = committed
+
+    def _consistent(self, read: Callable[[Mapping[str, str]], T]) -> tuple[dict[str, str], T]:
+        """`read(committed)` under a manifest; read again (up to _LOAD_TRIES) if a writer changed the index
+        meanwhile, seen as an article whose sentence count disagrees with its manifest record."""
+        for _ in range(_LOAD_TRIES):
+            records = self._manifest_records()
+            committed = {f: v for f, (v, _, _) in records.items()}
+            self._per_file: dict[str, int] = {}
+            got = call(functools.partial(read, committed))
+            if all(n < 0 or self._per_file.get(f, 0) == n for f, (_, n, _) in records.items()):
+                break
+        return committed, got
+
+    def _committed_rows(self, committed: Mapping[str, str]) -> Iterator[tuple[Sentence, Any]]:
+        seen_ids: set[str] = set()
+        for got in chroma.pages(self._sent, ["metadatas", "documents", "embeddings"]):
             embeddings = got["embeddings"] if got["embeddings"] is not None else []
             for i, m, d, v in zip(
                 got["ids"], got["metadatas"] or [], got["documents"] or [], embeddings, strict=False
             ):
-                if committed.get(str(m["file"])) == m["version"] and i not in seen:
-                    seen.add(i)
-                    rows.append((_to_sentence(m, d), v))
-        rows.sort(key=lambda r: (r[0].file, r[0].n))
-        vecs = np.asarray([r[1] for r in rows], dtype=np.float32).reshape(len(rows), self.embed_dim)
-        return [r[0] for r in rows], vecs
+                if committed.get(str(m["file"])) == m["version"] and i not in seen_ids:
+                    seen_ids.add(i)
+                    self._per_file[str(m["file"])] = self._per_file.get(str(m["file"]), 0) + 1
+                    yield to_sentence(m, d), v
 
     def query(
         self, vector: np.ndarray, k: int, committed: Mapping[str, str] | None = None
@@ -531,7 +381,7 @@ class Store:
         committed = self.manifest() if committed is None else committed
         with self._reading() as live:
             if live:
-                got = self._chroma(
+                got = call(
                     lambda: self._sent.query(
                         query_embeddings=[np.asarray(vector, dtype=np.float32)],
                         n_results=k,
@@ -543,9 +393,9 @@ class Store:
                     got["metadatas"][0], got["documents"][0], got["distances"][0], strict=False
                 ):
                     if committed.get(str(m["file"])) == m["version"]:
-                        hits.append(StoredHit(_to_sentence(m, d), 1.0 - float(dist)))
+                        hits.append(StoredHit(to_sentence(m, d), 1.0 - float(dist)))
                 return hits
-        return [StoredHit(s, sim) for s, sim in self._snapshot_search(vector, k, committed)]
+        return [StoredHit(s, sim) for s, sim in self._last.search(vector, k, committed)]
 
     def query_ids(self, vector: np.ndarray, k: int, committed: Mapping[str, str]) -> list[tuple[str, float]]:
         """Top-k committed sentence ids with their cosine similarity, best first.
@@ -555,7 +405,7 @@ class Store:
         """
         with self._reading() as live:
             if live:
-                got = self._chroma(
+                got = call(
                     lambda: self._sent.query(
                         query_embeddings=[np.asarray(vector, dtype=np.float32)],
                         n_results=k,
@@ -563,112 +413,32 @@ class Store:
                     )
                 )
                 out = []
-                for record_id, dist in zip(got["ids"][0], got["distances"][0], strict=False):
-                    sid, file, version16 = _split_record_id(record_id)
+                for rid, dist in zip(got["ids"][0], got["distances"][0], strict=False):
+                    sid, file, version16 = split_record_id(rid)
                     if version16 and committed.get(file, "")[:16] == version16:
                         out.append((sid, 1.0 - float(dist)))
                 return out
-        return [(s.id, sim) for s, sim in self._snapshot_search(vector, k, committed)]
-
-    def _snapshot_search(
-        self, vector: np.ndarray, k: int, committed: Mapping[str, str]
-    ) -> list[tuple[Sentence, float]]:
-        """Exact cosine search over what was read last (unit vectors), while a writer holds the store;
-        only sentences of articles at the version `committed` names."""
-        manifest, sentences, vectors = self._seen(self._snapshot)
-        if not sentences:
-            return []
-        sims = vectors @ np.asarray(vector, dtype=np.float32)
-        out: list[tuple[Sentence, float]] = []
-        for i in np.argsort(-sims, kind="stable"):
-            s = sentences[int(i)]
-            if committed.get(s.file) == manifest.get(s.file):
-                out.append((s, float(sims[int(i)])))
-                if len(out) == k:
-                    break
-        return out
-
-
-def _manifest_meta(version: str, sentences: int, text: Extracted | None) -> dict[str, str | int]:
-    meta: dict[str, str | int] = {"version": version, "sentences": sentences}
-    if text is not None:
-        meta.update(
-            stamp=text.stamp,
-            format=text.format,
-            title=text.title,
-            date=text.date,
-            pages=json.dumps(list(text.pages)),
-        )
-    return meta
-
-
-def _extracted(meta: Mapping[str, Any], doc: str | None) -> Extracted | None:
-    """A manifest record's text and reader facts; None for a record written before texts were kept."""
-    if doc is None or "format" not in meta:
-        return None
-    try:
-        pages = tuple(int(p) for p in json.loads(str(meta.get("pages") or "[]")))
-    except (ValueError, TypeError):
-        pages = ()
-    return Extracted(
-        text=doc,
-        format=str(meta["format"]),
-        title=str(meta.get("title") or ""),
-        date=str(meta.get("date") or ""),
-        pages=pages,
-        stamp=str(meta.get("stamp") or ""),
-    )
+        return [(s.id, sim) for s, sim in self._last.search(vector, k, committed)]
 
 
 def wipe(settings: Settings) -> None:
     """Delete the whole index (used by `--rebuild`, inside `writer_lock`). Works even when the files on
     disk are damaged: then they are removed without letting Chroma read them."""
     if settings.chroma_url:
-        client = _client(settings)
-        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        client = chroma.client(settings)
         for name in (SENTENCES, FILES):
-            if name in names:
+            if name in chroma.collection_names(client):
                 client.delete_collection(name)
         return
     path = settings.data_dir / "chroma"
     try:
         check_store(path)
-        client = _client(settings)
-        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        client = chroma.client(settings)
         for name in (SENTENCES, FILES):
-            if name in names:
+            if name in chroma.collection_names(client):
                 client.delete_collection(name)
         return
     except Exception:  # noqa: BLE001 - damaged: remove the files below instead
         pass
-    _forget_client(str(path))
+    chroma.forget_clients()
     shutil.rmtree(path, ignore_errors=True)
-
-
-@contextmanager
-def writer_lock(settings: Settings) -> Iterator[None]:
-    """Hold the index's writer lock; a second writer gets IndexLockedError at once. Readers in other
-    processes are kept out of the files while it is held (they answer from their snapshot)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.data_dir / "index.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as e:
-            raise IndexLockedError(
-                f"The index is locked: another `qa index` is writing {settings.data_dir}. "
-                "Wait for it to finish, then try again."
-            ) from e
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        with _rw_lock(settings, fcntl.LOCK_EX, WRITER_WAIT_S) as held:
-            if not held:
-                raise IndexLockedError(
-                    f"The index at {settings.data_dir} is being read and could not be locked for writing "
-                    f"within {WRITER_WAIT_S:g} s. Try again."
-                )
-            _bump_disk_generation(settings)
-            yield
-    finally:
-        os.close(fd)
