@@ -148,3 +148,11 @@ def test_weak_runs_the_model_only_when_the_extractive_answer_is_not_clear(seed_s
     unclear = pipeline.ask("Who won the 2022 football World Cup in Qatar?")
     assert unclear.refused
     assert len(llm.prompts) == 1  # refused by the evidence alone: the model was asked
+
+
+def test_refine_is_read_by_name_and_from_both_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(refine="never").refine == "never"
+    monkeypatch.setenv("QA_MODEL_ANSWERS", "weak")
+    assert Settings().refine == "weak"
+    monkeypatch.setenv("QA_REFINE", "always")
+    assert Settings().refine == "always"
