@@ -20,7 +20,9 @@ def _project_root() -> Path:
 class Settings(BaseSettings):
     """Configuration for indexing, retrieval, answering and serving."""
 
-    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="QA_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Field(
         default_factory=lambda: _project_root() / "data",
