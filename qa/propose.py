@@ -296,6 +296,11 @@ def _type_fit(label: str, q: Question, span: Span) -> float:
         if q.kind == "date":
             return 0.0 if has_number else -1.0
         return -1.0 if label in NUMBERS | {"DATE", "TIME", "CLAUSE"} else 0.0
+    if q.kind == "identity":
+        # "Who is <name>?": a description set beside the name ("X, a council member"; "X is the mayor").
+        if span.root.dep_ in ("appos", "attr"):
+            return 1.0
+        return -0.5 if label in PROPER else 0.0
     if q.kind in ("reason", "manner"):
         return 1.0 if label == "CLAUSE" else -0.5
     if label in PROPER:

@@ -7,13 +7,17 @@ English (classic factoid QA typing), not a list of any corpus's words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from qa.lexical import fold
 from qa.nlp import content_keys, is_content, keys, negated, parse
 
-Kind = Literal["person", "date", "place", "number", "reason", "manner", "thing", "yesno"]
+if TYPE_CHECKING:
+    from spacy.tokens import Token
+
+Kind = Literal["person", "identity", "date", "place", "number", "reason", "manner", "thing", "yesno"]
 
 PEOPLE = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 DATES = frozenset({"DATE", "TIME"})
@@ -42,6 +46,14 @@ PROPER = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 )
 _WH = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "why", "how"})
+
+
+def _asks_who_someone_is(toks: Sequence[Token], wh_i: int | None) -> bool:
+    """ "Who is/was <name>?": the copula right after the wh-word and, after it, only a named entity."""
+    if wh_i is None or wh_i + 2 >= len(toks) or toks[wh_i + 1].lemma_ != "be":
+        return False
+    rest = [t for t in toks[wh_i + 2 :] if not t.is_punct]
+    return bool(rest) and all(t.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") for t in rest)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,9 @@ def analyse(text: str) -> Question:
     skip: set[int] = {wh_i} if wh_i is not None else set()
     if wh in ("who", "whom", "whose"):
         kind, labels = "person", PEOPLE
+        if _asks_who_someone_is(toks, wh_i):
+            # "Who is Ada Lovelace?" asks what the name is (a role, a description), not for another name.
+            kind, labels = "identity", frozenset()
     elif wh == "when":
         kind, labels = "date", DATES
     elif wh == "where":
