@@ -15,12 +15,15 @@ records ("too many SQL variables").
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
+
+import numpy as np
 
 from index.errors import IndexCorruptError, QAError
 from index.extract import Extracted
-from index.integrity import REBUILD
+from index.integrity import REBUILD, check_store
 from index.lock import disk_generation
 from index.sentences import Sentence
 from index.settings import Settings
@@ -157,3 +160,61 @@ def extracted(meta: Mapping[str, Any], doc: str | None) -> Extracted | None:
         pages=page_starts,
         stamp=str(meta.get("stamp") or ""),
     )
+
+
+def sentence_records(
+    articles: Sequence[tuple[str, str, Sequence[Sentence], np.ndarray]],
+    texts: Mapping[str, Extracted],
+    dim: int,
+) -> tuple[list[str], list[str], list[dict[str, str | int]], np.ndarray]:
+    """The sentence records of articles (file, version, sentences, vectors): ids, documents, metadata (with
+    the page of a PDF's sentence) and the vectors as one matrix."""
+    ids: list[str] = []
+    docs: list[str] = []
+    metas: list[dict[str, str | int]] = []
+    vecs: list[np.ndarray] = []
+    for file, version, sentences, vectors in articles:
+        if len(sentences) != len(vectors):
+            raise ValueError(f"{file}: {len(sentences)} sentences but {len(vectors)} vectors")
+        text = texts.get(file)
+        for s in sentences:
+            ids.append(record_id(s.id, version))
+            docs.append(s.text)
+            meta: dict[str, str | int] = {
+                "sid": s.id,
+                "file": s.file,
+                "n": s.n,
+                "start": s.start,
+                "end": s.end,
+                "version": version,
+            }
+            page = text.page_at(s.start) if text is not None else None
+            if page is not None:
+                meta["page"] = page
+            metas.append(meta)
+        if len(sentences):
+            vecs.append(np.asarray(vectors, dtype=np.float32))
+    return ids, docs, metas, np.concatenate(vecs) if vecs else np.zeros((0, dim), np.float32)
+
+
+def wipe(settings: Settings) -> None:
+    """Delete the whole index (used by `--rebuild`, inside `writer_lock`). Works even when the files on
+    disk are damaged: then they are removed without letting Chroma read them."""
+    if settings.chroma_url:
+        opened = client(settings)
+        for name in (SENTENCES, FILES):
+            if name in collection_names(opened):
+                opened.delete_collection(name)
+        return
+    path = settings.data_dir / "chroma"
+    try:
+        check_store(path)
+        opened = client(settings)
+        for name in (SENTENCES, FILES):
+            if name in collection_names(opened):
+                opened.delete_collection(name)
+        return
+    except Exception:  # noqa: BLE001 - damaged: remove the files below instead
+        pass
+    forget_clients()
+    shutil.rmtree(path, ignore_errors=True)

@@ -17,7 +17,6 @@ on the first query.
 from __future__ import annotations
 
 import functools
-import shutil
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from index import chroma
-from index.chroma import FILES, SCHEMA, SENTENCES, call, record_id, split_record_id, to_sentence
+from index.chroma import FILES, SCHEMA, SENTENCES, call, split_record_id, to_sentence, wipe
 from index.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from index.extract import Extracted
 from index.integrity import REBUILD, check_store
@@ -214,32 +213,7 @@ class Store:
         if not articles:
             return
         texts = texts or {}
-        ids: list[str] = []
-        docs: list[str] = []
-        metas: list[dict[str, str | int]] = []
-        vecs: list[np.ndarray] = []
-        for file, version, sentences, vectors in articles:
-            if len(sentences) != len(vectors):
-                raise ValueError(f"{file}: {len(sentences)} sentences but {len(vectors)} vectors")
-            text = texts.get(file)
-            for s in sentences:
-                ids.append(record_id(s.id, version))
-                docs.append(s.text)
-                meta: dict[str, str | int] = {
-                    "sid": s.id,
-                    "file": s.file,
-                    "n": s.n,
-                    "start": s.start,
-                    "end": s.end,
-                    "version": version,
-                }
-                page = text.page_at(s.start) if text is not None else None
-                if page is not None:
-                    meta["page"] = page
-                metas.append(meta)
-            if len(sentences):
-                vecs.append(np.asarray(vectors, dtype=np.float32))
-        matrix = np.concatenate(vecs) if vecs else np.zeros((0, self.embed_dim), np.float32)
+        ids, docs, metas, matrix = chroma.sentence_records(articles, texts, self.embed_dim)
         for b in range(0, len(ids), WRITE_BATCH):
             self._sent.upsert(
                 ids=ids[b : b + WRITE_BATCH],
@@ -318,26 +292,31 @@ class Store:
         return dict(view.manifest), list(view.sentences), np.asarray(view.vectors)
 
     def read_committed(
-        self, sink: Callable[[Sequence[tuple[Sentence, Any]] | None], None]
+        self,
+        sink: Callable[[Sequence[tuple[Sentence, Any]] | None], None],
+        held: Mapping[str, str] | None = None,
     ) -> dict[str, str] | None:
         """Stream the committed sentences and their vectors, in Chroma's order, to `sink(page)`, a page being
-        a list of (sentence, vector); `sink(None)` starts each read over. Returns the manifest they are
+        a list of (sentence, vector); `sink(None)` starts each read over. Articles at the version `held`
+        names (file → version: what the caller has already) are left out. Returns the manifest the pages are
         consistent with, or None while a writer holds the store (then nothing was read)."""
+        held = held or {}
         with self._reading() as live:
             if not live:
                 return None
 
             def read(committed: Mapping[str, str]) -> None:
                 sink(None)
+                wanted = {f: v for f, v in committed.items() if held.get(f) != v}
                 page: list[tuple[Sentence, Any]] = []
-                for row in self._committed_rows(committed):
+                for row in self._committed_rows(wanted, len(wanted) < len(committed) // 2):
                     page.append(row)
                     if len(page) == chroma.PAGE:
                         sink(page)
                         page = []
                 sink(page)
 
-            manifest, _ = self._consistent(read)
+            manifest, _ = self._consistent(read, held)
             self._last.manifest = dict(manifest)
             return manifest
 
@@ -347,21 +326,41 @@ class Store:
         self._last.manifest = dict(committed.manifest)
         self._last.committed = committed
 
-    def _consistent(self, read: Callable[[Mapping[str, str]], T]) -> tuple[dict[str, str], T]:
+    def _consistent(
+        self, read: Callable[[Mapping[str, str]], T], held: Mapping[str, str] | None = None
+    ) -> tuple[dict[str, str], T]:
         """`read(committed)` under a manifest; read again (up to _LOAD_TRIES) if a writer changed the index
-        meanwhile, seen as an article whose sentence count disagrees with its manifest record."""
+        meanwhile, seen as an article read whose sentence count disagrees with its manifest record."""
+        held = held or {}
         for _ in range(_LOAD_TRIES):
             records = self._manifest_records()
             committed = {f: v for f, (v, _, _) in records.items()}
             self._per_file: dict[str, int] = {}
             got = call(functools.partial(read, committed))
-            if all(n < 0 or self._per_file.get(f, 0) == n for f, (_, n, _) in records.items()):
+            if all(
+                n < 0 or held.get(f) == v or self._per_file.get(f, 0) == n for f, (v, n, _) in records.items()
+            ):
                 break
         return committed, got
 
-    def _committed_rows(self, committed: Mapping[str, str]) -> Iterator[tuple[Sentence, Any]]:
+    def _committed_rows(
+        self, committed: Mapping[str, str], by_file: bool = False
+    ) -> Iterator[tuple[Sentence, Any]]:
+        """The records of `committed` articles at their version: read by file (`by_file`, for a few
+        articles) or by paging through the whole collection."""
         seen_ids: set[str] = set()
-        for got in chroma.pages(self._sent, ["metadatas", "documents", "embeddings"]):
+        files = sorted(committed)
+        include = ["metadatas", "documents", "embeddings"]
+        reads = (
+            (
+                got
+                for b in range(0, len(files), _DELETE_FILES)
+                for got in chroma.pages(self._sent, include, {"file": {"$in": files[b : b + _DELETE_FILES]}})
+            )
+            if by_file
+            else chroma.pages(self._sent, include)
+        )
+        for got in reads:
             embeddings = got["embeddings"] if got["embeddings"] is not None else []
             for i, m, d, v in zip(
                 got["ids"], got["metadatas"] or [], got["documents"] or [], embeddings, strict=False
@@ -419,26 +418,3 @@ class Store:
                         out.append((sid, 1.0 - float(dist)))
                 return out
         return [(s.id, sim) for s, sim in self._last.search(vector, k, committed)]
-
-
-def wipe(settings: Settings) -> None:
-    """Delete the whole index (used by `--rebuild`, inside `writer_lock`). Works even when the files on
-    disk are damaged: then they are removed without letting Chroma read them."""
-    if settings.chroma_url:
-        client = chroma.client(settings)
-        for name in (SENTENCES, FILES):
-            if name in chroma.collection_names(client):
-                client.delete_collection(name)
-        return
-    path = settings.data_dir / "chroma"
-    try:
-        check_store(path)
-        client = chroma.client(settings)
-        for name in (SENTENCES, FILES):
-            if name in chroma.collection_names(client):
-                client.delete_collection(name)
-        return
-    except Exception:  # noqa: BLE001 - damaged: remove the files below instead
-        pass
-    chroma.forget_clients()
-    shutil.rmtree(path, ignore_errors=True)

@@ -137,3 +137,103 @@ def test_uncommitted_sentences_are_invisible_and_swept(settings: Settings) -> No
     )
     assert store.sweep() == 1
     assert store.count() == before
+
+
+# ---- the Retriever's memory-mapped reader files ---------------------------------------------------------
+QUESTION = "Who confirmed that Imam Sahib district was in Taliban hands?"
+
+
+def test_retriever_reads_sentences_from_reader_files_that_a_second_load_reuses(settings: Settings) -> None:
+    from qa.retrieve import Retriever
+
+    index_corpus(settings)
+    first = Retriever(settings)
+    folders = [p for p in (settings.data_dir / "readers").iterdir() if not p.name.startswith(".")]
+    assert len(folders) == 1 and (folders[0] / "vectors.npy").exists() and (folders[0] / "bm25-1").is_dir()
+    made = {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()}
+    second = Retriever(settings)
+    assert {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()} == made  # reused, not rewritten
+    stored, _ = _store(settings).all_sentences()
+    assert list(first.sentences) == list(second.sentences) == stored
+    s = second.sentence("003_a1a1630b6159c364.txt#10")
+    assert (
+        s is not None
+        and s.text
+        == "Taliban spokesman Zabihullah Mujahed confirmed Imam Sahib district was in Taliban hands."
+    )
+    assert second.sentence("003_a1a1630b6159c364.txt#999") is None and second.sentence("nope.txt#1") is None
+    assert second.sentences[-1] == stored[-1]
+    sentences = second.file_sentences("003_a1a1630b6159c364.txt")
+    assert [x.n for x in sentences] == sorted(x.n for x in stored if x.file == "003_a1a1630b6159c364.txt")
+    assert second.neighbours(sentences[0])[0] is None and second.neighbours(sentences[-1])[1] is None
+    assert second.neighbours(sentences[1]) == (sentences[0], sentences[2])
+    assert second.file_sentences("nope.txt") == []
+    top = second.retrieve(QUESTION).hits[0].sentence
+    assert "Zabihullah Mujahed confirmed" in top.text and "Imam Sahib" in top.text
+    assert second.idf("zzzzunseen") > second.idf("taliban") > 0
+
+
+def test_a_commit_makes_new_reader_files_and_refresh_reads_them(settings: Settings, corpus: Path) -> None:
+    from qa.retrieve import Retriever
+
+    index_corpus(settings)
+    retriever = Retriever(settings)
+    (corpus / "000_f9686eb01d8f09a5.txt").write_text(
+        "The river flooded the old mill on Tuesday, officials said.\n", "utf-8"
+    )
+    index_corpus(settings)
+    retriever.refresh()
+    assert [s.text for s in retriever.file_sentences("000_f9686eb01d8f09a5.txt")] == [
+        "The river flooded the old mill on Tuesday, officials said."
+    ]
+    assert (
+        retriever.retrieve("What flooded the old mill?").hits[0].sentence.file == "000_f9686eb01d8f09a5.txt"
+    )
+    folders = [p for p in (settings.data_dir / "readers").iterdir() if not p.name.startswith(".")]
+    assert len(folders) == 1  # the old key's files were removed
+
+
+def test_while_a_writer_holds_the_store_the_retriever_answers_from_its_reader_files(
+    settings: Settings,
+) -> None:
+    from qa.retrieve import Retriever
+
+    index_corpus(settings)
+    retriever = Retriever(settings)
+    before = [h.sentence.id for h in retriever.retrieve(QUESTION).hits[:5]]
+    with writer_lock(settings):  # a flock: a reader in this process is kept out of the files as well
+        during = retriever.retrieve(QUESTION)
+        retriever.refresh()
+    assert "Zabihullah Mujahed confirmed" in during.hits[0].sentence.text
+    assert [h.sentence.id for h in during.hits[:5]] == before  # exact cosine over the mapped vectors
+
+
+def test_reader_files_after_a_change_copy_unchanged_articles_and_equal_a_fresh_build(
+    settings: Settings, corpus: Path
+) -> None:
+    from qa.retrieve import Retriever
+
+    index_corpus(settings)
+    retriever = Retriever(settings)
+    changed = corpus / "000_f9686eb01d8f09a5.txt"
+    changed.write_text(
+        changed.read_text("utf-8") + "\nA closing sentence about the road to Kunduz.\n", "utf-8"
+    )
+    (corpus / "004_b46bcfd9b799a991.txt").unlink()
+    index_corpus(settings)
+    retriever.refresh()  # copies three articles from the earlier reader files, reads one from the store
+    assert retriever.file_sentences("000_f9686eb01d8f09a5.txt")[-1].text == (
+        "A closing sentence about the road to Kunduz."
+    )
+    assert retriever.file_sentences("004_b46bcfd9b799a991.txt") == []
+    shutil.rmtree(settings.data_dir / "readers")
+    fresh = Retriever(settings)  # everything read from the store and tokenized again
+    assert list(retriever.sentences) == list(fresh.sentences) == _store(settings).all_sentences()[0]
+    for q in (QUESTION, "What did the road to Kunduz have?", "How many districts fell since May 1?"):
+        got, want = retriever.retrieve(q), fresh.retrieve(q)
+        assert [(h.sentence.id, h.score, h.bm25_rank) for h in got.hits] == [
+            (h.sentence.id, h.score, h.bm25_rank) for h in want.hits
+        ]
+    assert [retriever.idf(w) for w in ("road", "kunduz", "zzz")] == [
+        fresh.idf(w) for w in ("road", "kunduz", "zzz")
+    ]
