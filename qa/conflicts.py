@@ -15,7 +15,10 @@ A value is read from the short answer's text and its entity label:
 - a time of day ("3:40 p.m.", "15:40", "3.40pm") is read by dateparser as minutes after midnight;
 - a name (a person, organisation, place or group, as spaCy labels it) is its folded words without
   determiners, possessives and titles; one name's words within the other's are the same name ("Bakker",
-  "Ingrid Bakker").
+  "Ingrid Bakker"), and so is an acronym of its initials ("WFP", "World Food Programme"); a code ("M4",
+  "I-95") is a name whatever its label.
+
+A count of no stated size ("thousands", "several hundred") has no value.
 
 Free text (a reason, a description) and relative dates ("three days earlier") have no value here: two
 causes can both be true, and a relative date needs the article's own date. Nothing here names anything
@@ -61,6 +64,8 @@ _AT_MOST = frozenset({"up to", "less than", "fewer than", "under", "below", "at 
 _BELOW = frozenset({"nearly", "almost"})
 # A relative date ("three days earlier", "a week ago") depends on the article's own date.
 _RELATIVE = re.compile(r"\b(ago|earlier|later|before|after|since|next|last|previous|following)\b", re.I)
+# A code that names a road, a route, a flight or a model: letters, then digits ("M4", "B1234", "I-95").
+_CODE = re.compile(r"[A-Z]{1,3}-?\d{1,4}[A-Za-z]?")
 _DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
 # General English titles and honorifics: "Lt. Col. Markus Poelzl" names the person "Markus Poelzl".
 TITLES = frozenset(
@@ -72,6 +77,16 @@ TITLES = frozenset(
         *("minister", "chancellor", "judge", "justice", "chief", "inspector", "superintendent", "officer"),
         *("spokesman", "spokeswoman", "spokesperson"),
     }
+)
+# Verbs of speech: what a value is said of is the statement reported, never the saying.
+SPEECH = frozenset({"say", "said", "tell", "told"})
+# Words a name's initials leave out: "Bank of England" is "BE".
+_CONNECTORS = frozenset({"of", "and", "for", "the", "on", "in", "de", "du", "der", "van", "von"})
+# A count of no stated size ("thousands", "several hundred", "dozens of"): no figure to compare.
+_VAGUE = re.compile(
+    r"^\W*(?:(?:tens|hundreds) of\s+)?(?:dozens|scores|hundreds|thousands|millions|billions)\b"
+    r"|^\W*(?:several|many|a few|few)\s+(?:dozen|hundred|thousand|million|billion)s?\b",
+    re.IGNORECASE,
 )
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its", "their", "his", "her"})
 # spaCy's entity labels, by the kind of thing they name: a person and a place are never one value.
@@ -101,7 +116,9 @@ _BASES = (dt.datetime(2001, 1, 10, 1, 2), dt.datetime(2010, 8, 20, 13, 47))
 class Value:
     """What an answer asserts, normalised. `unit` is a quantity's dimensionality (pint's, "" for a count)
     or a name's family; `lo`/`hi` a quantity's interval in base units (a time's minutes after midnight);
-    `fields` a date's (year, month, day, weekday), None where it says nothing; `words` a name's words."""
+    `fields` a date's (year, month, day, weekday), None where it says nothing; `words` a name's words and
+    `initials` their first letters in order, without "of", "and" … ("wfp" for the World Food
+    Programme)."""
 
     kind: Kind
     unit: str = ""
@@ -109,6 +126,7 @@ class Value:
     hi: float = 0.0
     fields: tuple[int | None, ...] = ()
     words: frozenset[str] = frozenset()
+    initials: str = field(default="", compare=False)  # a name of several words: their first letters
 
     @property
     def specificity(self) -> int:
@@ -127,6 +145,8 @@ def normalise(text: str, label: str) -> Value | None:
     text = text.strip()
     if not text:
         return None
+    if _CODE.fullmatch(re.sub(r"^(?:the|a|an)\s+", "", text, flags=re.IGNORECASE)):
+        return name(text, "code")  # "M4", "I-95": whatever spaCy labels it, a code names one thing
     if label == "TIME":
         if _clock_times(text):
             return clock_time(text)
@@ -165,6 +185,8 @@ def quantity(text: str) -> Value | None:
 
     if not re.search(r"(?<![A-Za-z])\d|[a-z]", text) or re.fullmatch(r"[A-Za-z]+\d+\w*", text.strip()):
         return None  # a code such as a road's number is a name, not a figure
+    if _VAGUE.search(text):
+        return None
     parser = _quantulum()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -314,7 +336,17 @@ def name(text: str, family: str) -> Value | None:
         w = w.rstrip(".")
         if w and w not in _DETERMINERS and w not in TITLES:
             out.append(w)
-    return Value("name", family, words=frozenset(out)) if out else None
+    letters = [w[0] for w in out if w not in _CONNECTORS]
+    initials = "".join(letters) if len(letters) >= 2 else ""
+    return Value("name", family, words=frozenset(out), initials=initials) if out else None
+
+
+def _acronym(a: Value, b: Value) -> bool:
+    """Is `a` one word that spells `b`'s initials ("WFP", "U.S." for "United States")?"""
+    if len(a.words) != 1 or not b.initials:
+        return False
+    (w,) = a.words
+    return w.replace(".", "") == b.initials
 
 
 # ---- comparing values ----------------------------------------------------------------------------------
@@ -332,7 +364,7 @@ def same(a: Value, b: Value) -> bool:
         return a.lo <= b.hi and b.lo <= a.hi
     if a.kind == "date":
         return all(x is None or y is None or x == y for x, y in zip(a.fields, b.fields, strict=True))
-    return a.words <= b.words or b.words <= a.words
+    return a.words <= b.words or b.words <= a.words or _acronym(a, b) or _acronym(b, a)
 
 
 def disagree(a: Value, b: Value) -> bool:
@@ -419,28 +451,103 @@ def frame(doc: Doc, start: int, end: int) -> tuple[frozenset[str], ...]:
     """What a value is said of in its sentence: the match keys of the first content word the span hangs
     on ("residents" for "620 residents were evacuated") and of the content word that one hangs on
     ("evacuated"); fewer near the sentence's root."""
+    return tuple(k for k, _ in _climb(doc, start, end))
+
+
+def links(doc: Doc, start: int, end: int) -> tuple[str, ...]:
+    """How the value reaches each word of its `frame` (`_link`): "sold by the bank" as the doer,
+    "sold in the city" by "in"."""
+    return tuple(link for _, link in _climb(doc, start, end))
+
+
+def _climb(doc: Doc, start: int, end: int) -> list[tuple[frozenset[str], str]]:
     from qa.nlp import keys
 
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None:
-        return ()
+        return []
     inside = set(range(span.start, span.end))
-    out: list[frozenset[str]] = []
+    out: list[tuple[frozenset[str], str]] = []
     tok = span.root
+    below = tok
     while len(out) < 2 and tok.head.i != tok.i:
-        tok = tok.head
+        below, tok = tok, tok.head
         if tok.i not in inside and tok.pos_ in _FRAME_POS:
-            out.append(keys(tok))
-    return tuple(out)
+            out.append((keys(tok), _link(below)))
+    return out
 
 
-def parallel(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> bool:
+def _link(tok: Any) -> str:
+    """How the path's word below a frame word attaches to it: "subj" (the doer: a subject, or "by" of a
+    passive), "obj" (what is done to: an object, or the subject of a passive), its preposition, or
+    "other"."""
+    if tok.dep_ in ("nsubj", "csubj", "agent"):
+        return "subj"
+    if tok.dep_ in ("nsubjpass", "dobj", "attr", "oprd"):
+        return "obj"
+    return tok.lower_ if tok.dep_ == "prep" else "other"
+
+
+def _role(link: str) -> str:
+    """The class of a link that parallel statements share: the doer, what is done to, or anything else
+    (parsers attach places, distances and dates to a verb by "near", "off", "from", "on" … alike)."""
+    return link if link in ("subj", "obj") else "other"
+
+
+def parallel(
+    a: Sequence[frozenset[str]],
+    b: Sequence[frozenset[str]],
+    asked: frozenset[str] = frozenset(),
+    how: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> bool:
     """Do two values stand in the same place of the same statement ("620 residents were evacuated",
     "260 residents … were evacuated")? Both words of one frame are words of the other ("Around 120
-    people made use of it" is not "2,400 people were moved out")."""
-    if len(a) < 2 or len(b) < 2:  # one word ("Wali said", "the Taliban said") is not yet a statement
+    people made use of it" is not "2,400 people were moved out"); or both are said of the question's own
+    predicate (`asked`, its match keys), one word being enough then: "the M4 was closed" and "the B1234
+    was closed" answer "which road was closed", when they reach it in the same role (`how`:
+    their `links`; "sold by the bank" is not "sold in the city"). The speaker of a verb of speech is
+    never such a value ("the minister said" and "the mayor said" are two statements; "people … were
+    told" is one)."""
+    if len(a) >= 2 and len(b) >= 2 and all(any(w & x for x in b) for w in a):
+        return True
+    for i, w in enumerate(a):
+        for j, x in enumerate(b):
+            shared = w & x & asked
+            if not shared:
+                continue
+            roles = (
+                (_role(how[0][i]), _role(how[1][j])) if how and i < len(how[0]) and j < len(how[1]) else None
+            )
+            if roles is None and shared <= SPEECH or roles is not None and roles[0] != roles[1]:
+                continue
+            if roles is not None and roles[0] == "subj" and shared <= SPEECH:
+                continue
+            # Said of the same thing where both name what it hangs on first: "three schools were
+            # closed" is not "the road was closed between two junctions".
+            if not a[:i] or not b[:j] or any(p & r for p in a[:i] for r in b[:j]):
+                return True
+    return False
+
+
+def beside_noun(
+    a: Sequence[frozenset[str]],
+    b: Sequence[frozenset[str]],
+    how: tuple[Sequence[str], Sequence[str]],
+    nouns: frozenset[str],
+    words: frozenset[str],
+) -> bool:
+    """Do two values hang on the same noun of the question by the question's own preposition ("the
+    mill near one town", "a mill near another" for "near which town is the mill")?"""
+    if not a or not b or not how[0] or not how[1]:
         return False
-    return all(any(w & x for x in b) for w in a)
+    shared = a[0] & b[0] & nouns
+    return bool(shared) and how[0][0] == how[1][0] and how[0][0] in words
+
+
+def of_event(f: Sequence[frozenset[str]], event: frozenset[str]) -> bool:
+    """Is a date or time said of the event itself: does it hang on a noun the question names as what
+    happened ("Monday's flood" for "when did the flood begin")?"""
+    return bool(f) and bool(f[0] & event)
 
 
 def converted(sentence: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -455,23 +562,45 @@ def versions_of(
 ) -> list[Version[Candidate]]:
     """The versions of the answer when the sources disagree, most supported first; empty when they agree.
 
-    A rival version is made of verified candidates (`pool`) that the core would give as the answer on
-    their own (their answerability clears the threshold), whose value is of the answer's type and cannot be
-    true together with it, and that one of its members says in the same place of the same statement as a
-    member of the answer's version (`parallel`, or a conversion in brackets beside it). A place never
-    conflicts with a place for a "where" question: one may lie inside the other."""
+    A rival version is made of verified candidates (`pool`) whose value is of the answer's type and
+    cannot be true together with it, and that one of its members says in the same place of the same
+    statement as a member of the answer's version (`parallel`, or a conversion in brackets beside it; a
+    date or time may also be said of the event the question names, `of_event`). The looser matches (one
+    word of the question's predicate, its noun, its event) count only between different articles: within
+    one, two values of one verb are two facts. Each rival must be one the core would give as the answer on
+    its own (its answerability clears the threshold), or, from another article, be said of the question's
+    own predicate or event, whose sentence may word the rest of the question otherwise ("the flood started
+    on Monday" for "when did the flood begin"). A place never conflicts with a place for a
+    "where" question: one may lie inside the other. When the answer is a description with no value of
+    its own ("heavy traffic on the road"), its sentence's name or figure that is an argument
+    of the question's predicate stands for it (`head_entity`: "The M4 was closed because of …")."""
     top = normalise(best.text, best.label)
-    if top is None or (top.unit == "place" and q.wh == "where"):
+    if top is None:
+        head = head_entity(best, pool, weights)
+        if head is None:
+            return []
+        return versions_of(q, head, [c for c in pool if c.key == head.key], pool, weights)
+    if top.unit == "place" and q.wh == "where":
         return []
-
-    def answers(c: Candidate) -> bool:
-        f = c.features
-        return weights.answerability(weights.sentence_score(f), weights.span_score(f), f) >= weights.threshold
+    asked = q.predicate - SPEECH
+    nouns = q.focus - q.predicate - q.head
+    # The nouns of what happened ("the fire" of "when did the fire break out"), for a date or a time.
+    event = nouns if top.kind in ("date", "time") else frozenset()
 
     def files(c: Candidate) -> frozenset[str]:
         return frozenset(c.evidence.group.files)
 
+    def answers(c: Candidate) -> bool:
+        f = c.features
+        if weights.answerability(weights.sentence_score(f), weights.span_score(f), f) >= weights.threshold:
+            return True
+        if files(c) & theirs:  # below the threshold, only another source's statement
+            return False
+        said = frame(c.evidence.doc, c.start, c.end)
+        return any(w & asked for w in said) or of_event(said, event)
+
     mine = {id(c) for c in support} | {id(best)}
+    theirs = frozenset().union(*(files(c) for c in [best, *support]))
     items: list[tuple[Value, frozenset[str], Candidate]] = [
         (top, files(c), c) for c in support if c is not best
     ]
@@ -499,12 +628,25 @@ def versions_of(
     found = group(items, first=(top, files(best), best))
     main = next(v for v in found if any(m is best for m in v.members))
     frames = {id(c): frame(c.evidence.doc, c.start, c.end) for v in found for c in v.members}
+    how = {id(c): links(c.evidence.doc, c.start, c.end) for v in found for c in v.members}
 
     def beside(a: Candidate, b: Candidate) -> bool:
         """Does `a` say its value where `b` says the answer's?"""
         if a.evidence.sentence.id == b.evidence.sentence.id:
             return converted(a.evidence.sentence.text, (a.start, a.end), (b.start, b.end))
-        return parallel(frames[id(a)], frames[id(b)])
+        fa, fb = frames[id(a)], frames[id(b)]
+        if parallel(fa, fb):
+            return True
+        if files(a) & files(b):
+            # One article that says two values of one verb says two things ("the river flows through a
+            # gorge", "… flows through a plain"): the looser matches below are for sources.
+            return False
+        ways = (how[id(a)], how[id(b)])
+        if parallel(fa, fb, q.predicate, ways) or beside_noun(fa, fb, ways, nouns, q.focus):
+            return True
+        # A date of the event beside one of its predicate: "Monday's flood" / "the flood began on …"
+        on_event = of_event(fa, event) or of_event(fb, event)
+        return on_event and any(w & (asked | event) for w in fa) and any(w & (asked | event) for w in fb)
 
     inside = nested_places([c.evidence.doc for c in pool]) if top.unit == "place" else []
 
@@ -529,6 +671,20 @@ def versions_of(
     return sorted([main, *rivals], key=lambda v: -len(v.files))
 
 
+def head_entity(best: Candidate, pool: Sequence[Candidate], weights: Weights) -> Candidate | None:
+    """The name or figure that a description answer's sentence gives as an argument of the question's
+    predicate (role 1 in the parse, of a fitting type), best span first; None when there is none."""
+    here = [
+        c
+        for c in pool
+        if c.evidence.sentence.id == best.evidence.sentence.id
+        and c.features.get("role", 0.0) > 0
+        and c.features.get("type", 0.0) >= 0
+        and normalise(c.text, c.label) is not None
+    ]
+    return max(here, key=lambda c: weights.span_score(c.features), default=None)
+
+
 def nested_places(docs: Sequence[Doc]) -> list[tuple[Value, Value]]:
     """Pairs (narrower, wider) of places that a sentence puts one inside the other, in the order English
     names them ("X, Y", "X, in the north of Y"): two place names joined in its parse
@@ -547,3 +703,10 @@ def nested_places(docs: Sequence[Doc]) -> list[tuple[Value, Value]]:
                 if va and vb and not same(va, vb) and (close or tree_distance(a.root, b.root) <= 3):
                     out.append((va, vb))
     return out
+
+
+def warm() -> None:
+    """Load the quantity, unit and date parsers now (about 3 s on 2 cores, mostly quantulum3's imports) so
+    that the first question that compares values does not pay for it. Safe to call from a thread."""
+    quantity("2 km")
+    date("7 June 2025")

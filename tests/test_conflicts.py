@@ -7,7 +7,21 @@ import math
 
 import pytest
 
-from qa.conflicts import Value, disagree, group, name, normalise, parallel, same, shown, wording
+from qa.conflicts import (
+    Value,
+    beside_noun,
+    disagree,
+    frame,
+    group,
+    links,
+    name,
+    normalise,
+    of_event,
+    parallel,
+    same,
+    shown,
+    wording,
+)
 
 KM = 1000.0
 MILE = 1609.344
@@ -71,7 +85,9 @@ def test_times_of_day_are_minutes_after_midnight(text: str) -> None:
     [
         ("three days earlier", "DATE"),  # relative: it needs the article's own date
         ("between 9 a.m. and noon", "TIME"),  # a range of times, not one time nor a length
-        ("A7", "CARDINAL"),  # a road's number is not a figure
+        ("thousands", "CARDINAL"),  # a count of no stated size
+        ("several hundred", "CARDINAL"),
+        ("hundreds of thousands", "CARDINAL"),
         ("an overheating shredder", "NP"),  # free text: two causes can both be true
         ("", "PERSON"),
     ],
@@ -92,6 +108,28 @@ def test_what_has_no_value_here(text: str, label: str) -> None:
 )
 def test_names_drop_titles_determiners_and_possessives(text: str, words: set[str]) -> None:
     assert name(text, "person") == Value("name", "person", words=frozenset(words))
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("A7", "CARDINAL"), ("the A7", "NP"), ("N247", "PRODUCT"), ("I-95", "ORG")],
+)
+def test_a_code_is_a_name_whatever_its_label(text: str, label: str) -> None:
+    got = v(text, label)  # a road's number is not a figure
+    assert (got.kind, got.unit) == ("name", "code")
+
+
+@pytest.mark.parametrize(
+    ("text", "initials"),
+    [
+        ("Marine Accident Investigation Branch", "maib"),
+        ("the United States", "us"),
+        ("Bank of England", "be"),  # "of" is left out
+        ("Bakker", ""),  # one word has no initials
+    ],
+)
+def test_initials(text: str, initials: str) -> None:
+    assert v(text, "ORG").initials == initials
 
 
 SAME = [
@@ -118,6 +156,11 @@ SAME = [
     # a name and its surname, with and without titles
     (("Bakker", "PERSON"), ("Ingrid Bakker", "PERSON")),
     (("Lt. Col. Markus Poelzl", "PERSON"), ("Lieutenant Colonel Markus Pölzl", "PERSON")),
+    # an acronym and the name it spells
+    (("MAIB", "ORG"), ("The Marine Accident Investigation Branch", "ORG")),
+    (("U.S.", "GPE"), ("the United States", "GPE")),
+    # a code, whatever spaCy labels it
+    (("A7", "CARDINAL"), ("the A7", "PRODUCT")),
 ]
 DIFFERENT = [
     (("1 km", "QUANTITY"), ("6 miles", "QUANTITY")),
@@ -129,6 +172,8 @@ DIFFERENT = [
     (("Saturday", "DATE"), ("Friday, June 6", "DATE")),
     (("3:40 p.m.", "TIME"), ("4:40 p.m.", "TIME")),
     (("Ingrid Bakker", "PERSON"), ("Ingrid Visser", "PERSON")),
+    (("UK", "GPE"), ("the United States", "GPE")),  # initials that are not the other's
+    (("A7", "CARDINAL"), ("N247", "PRODUCT")),
 ]
 INCOMPARABLE = [
     (("260", "CARDINAL"), ("2 km", "QUANTITY")),  # a count and a distance
@@ -230,3 +275,85 @@ def test_a_qualifier_reads_in_lower_case_mid_sentence() -> None:
 )
 def test_parallel_statements(a: tuple[set[str], ...], b: tuple[set[str], ...], expected: bool) -> None:
     assert parallel([frozenset(x) for x in a], [frozenset(x) for x in b]) is expected
+
+
+S = frozenset
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "asked", "how", "expected"),
+    [
+        # "the N247 was closed" / "the A7 was closed" for "which road was closed": one word is enough
+        ((S({"close"}),), (S({"close"}),), S({"close"}), (("obj",), ("obj",)), True),
+        # what it hangs on first differs: "three schools were closed" / "closed between two junctions"
+        ((S({"school"}), S({"close"})), (S({"junction"}), S({"close"})), S({"close"}), None, False),
+        # "hit rocks on Tuesday morning" / "hit rocks on Wednesday 15 October"
+        ((S({"morn"}), S({"hit"})), (S({"hit"}),), S({"hit"}), (("other", "on"), ("on",)), True),
+        # another role of the predicate: "dropped by U.S. aircraft" / "dropped on Graz"
+        ((S({"aircraft"}), S({"drop"})), (S({"drop"}),), S({"drop"}), (("other", "subj"), ("on",)), False),
+        # the speaker of a verb of speech is not what is said: "Wali said" / "Rahmani said"
+        ((S({"said", "say"}),), (S({"said", "say"}),), S({"said", "say"}), (("subj",), ("subj",)), False),
+        ((S({"said", "say"}),), (S({"said", "say"}),), S({"said", "say"}), None, False),
+        # … but who is told is: "people within 5 km were told" / "anyone within 2,000 metres was told"
+        ((S({"peopl"}), S({"tell"})), (S({"tell"}),), S({"tell"}), (("other", "obj"), ("obj",)), True),
+        # not the question's predicate: no looser match
+        ((S({"close"}),), (S({"close"}),), S({"open"}), (("obj",), ("obj",)), False),
+    ],
+)
+def test_parallel_statements_of_the_questions_predicate(
+    a: tuple[frozenset[str], ...],
+    b: tuple[frozenset[str], ...],
+    asked: frozenset[str],
+    how: tuple[tuple[str, ...], tuple[str, ...]] | None,
+    expected: bool,
+) -> None:
+    assert parallel(a, b, asked, how) is expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "how", "expected"),
+    [
+        # "the plant near Hoorn" / "a plant near Enkhuizen" for "near which town is the plant …?"
+        ((S({"plant"}), S({"recycl"})), (S({"plant"}), S({"fight"})), (("near",), ("near",)), True),
+        ((S({"plant"}),), (S({"plant"}),), (("near",), ("in",)), False),  # another preposition
+        ((S({"hall"}),), (S({"plant"}),), (("near",), ("near",)), False),  # another noun
+    ],
+)
+def test_values_beside_the_questions_noun(
+    a: tuple[frozenset[str], ...],
+    b: tuple[frozenset[str], ...],
+    how: tuple[tuple[str, ...], tuple[str, ...]],
+    expected: bool,
+) -> None:
+    assert beside_noun(a, b, how, S({"plant"}), S({"plant", "near", "burn"})) is expected
+
+
+def test_a_date_of_the_event() -> None:
+    assert of_event((S({"fire"}),), S({"fire"}))  # "Friday's fire"
+    assert not of_event((S({"hour"}), S({"fire"})), S({"fire"}))  # "the early hours of Saturday"
+    assert not of_event((), S({"fire"}))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "value", "words", "roles"),
+    [
+        ("The N247 was closed for most of the evening.", "N247", [{"close"}], ("obj",)),
+        ("Police closed the A7 on Saturday.", "A7", [{"close"}], ("obj",)),
+        (
+            "The bomb was dropped by American aircraft.",
+            "American",
+            [{"aircraft"}, {"drop"}],
+            ("other", "subj"),
+        ),
+    ],
+)
+def test_frames_and_links_from_the_parse(
+    sentence: str, value: str, words: list[set[str]], roles: tuple[str, ...]
+) -> None:
+    from qa.nlp import parse_many
+
+    doc = parse_many([sentence])[0]
+    start = sentence.index(value)
+    got = frame(doc, start, start + len(value))
+    assert len(got) == len(words) and all(w <= k for w, k in zip(words, got, strict=True))
+    assert links(doc, start, start + len(value)) == roles

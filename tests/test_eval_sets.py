@@ -15,8 +15,9 @@ import pytest
 
 SETS_DIR = Path(__file__).resolve().parent.parent / "qa" / "eval" / "sets"
 SET_DIRS = sorted(p.parent for p in SETS_DIR.glob("*/questions.json"))
-VERSIONED = {"news-conflict", "news-agree"}
-OURS = {"news-multisource", "news-conflict", "news-agree"}  # written for this project; the rest are imported
+VERSIONED = {"news-conflict", "news-conflict2", "news-agree"}
+# Written for this project; the rest are imported.
+OURS = {"news-multisource", "news-conflict", "news-conflict2", "news-agree"}
 
 Loaded = tuple[str, list[dict[str, Any]], dict[str, str]]
 
@@ -143,10 +144,12 @@ def test_set_shapes() -> None:
     assert len(answerable) >= 30 and sum(q["unanswerable"] for q in ms) >= 12
     assert sum(len(q.get("files", [])) >= 2 for q in answerable) >= 10, "too few multi-source questions"
     assert any("files" not in q for q in answerable), "no single-source question"
-    conflict = by_name["news-conflict"]
-    assert sum(q["conflict"] for q in conflict) >= 10 and any(not q["conflict"] for q in conflict)
-    kinds = {q["kind"] for q in conflict if q["conflict"]}
-    assert kinds >= {"person", "organisation", "date", "place", "number"}
+    for name in ("news-conflict", "news-conflict2"):
+        conflict = by_name[name]
+        assert sum(q["conflict"] for q in conflict) >= 10, name
+        assert sum(not q["conflict"] for q in conflict) >= 3, f"{name}: too few controls"
+        kinds = {q["kind"] for q in conflict if q["conflict"]}
+        assert kinds >= {"person", "organisation", "date", "place", "number"}, name
     assert not any(q["conflict"] for q in by_name["news-agree"])
     assert all(len(q["versions"]) == 1 for q in by_name["news-agree"])
 
