@@ -11,6 +11,7 @@ index. A refusal says why and cites nothing.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,12 +21,12 @@ from index.errors import QAError
 from index.settings import Settings
 from qa import prompts
 from qa.cite import defang, split_claims
-from qa.conflicts import Version, shown, versions_of, wording
+from qa.conflicts import Version, shown, versions_of, warm, wording
 from qa.events import Event
 from qa.inputs import clean_question, rewrite_followup
 from qa.lexical import fold
 from qa.llm import LLM, Choice, make_llm
-from qa.nlp import content_keys, parse_many
+from qa.nlp import content_keys, parse, parse_many
 from qa.propose import Candidate, Evidence, add_votes, extractive, from_model
 from qa.question import Question, analyse
 from qa.retrieve import Group, Retrieval, Retriever
@@ -161,7 +162,8 @@ def unmentioned(q: Question, evidence: Sequence[Evidence]) -> list[str]:
         words = [w for w in re.findall(r"\w+", name) if w not in ("the", "of", "and", "a", "an")]
         pattern = [re.compile(rf"(?<!\w){re.escape(w)}(?!\w)") for w in words]
         if words and not any(all(p.search(t) for p in pattern) for t in texts.values()):
-            out.append(name)
+            # Said as the question writes it ("France", not the folded key).
+            out.append(next((e.text for e in parse(q.text).ents if fold(e.text) == name), name))
     return out
 
 
@@ -191,7 +193,7 @@ def decide(
     add_votes(pool, list({id(c.evidence): c.evidence for c in pool}.values()), weights)
     picked = choose(pool, weights)
     if picked is None:
-        why = f"no evidence sentence states a {q.kind} that answers the question"
+        why = f"no evidence sentence states an answer of the kind asked ({q.kind})"
         return Decision(None, [], [], why, model_refused)
     best, sent, span = picked
     score = weights.answerability(sent, span, best.features)
@@ -257,6 +259,8 @@ class Pipeline:
         self.llm = llm
         self.choice = choice or Choice(llm.backend, "given")
         self.weights = weights
+        # The value parsers load in the background while the first question is being asked.
+        threading.Thread(target=warm, name="qa-warm", daemon=True).start()
 
     @property
     def model_label(self) -> str:
