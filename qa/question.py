@@ -23,6 +23,7 @@ PEOPLE = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 DATES = frozenset({"DATE", "TIME"})
 PLACES = frozenset({"GPE", "LOC", "FAC", "ORG"})
 NUMBERS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"})
+ORGANISATIONS = frozenset({"ORG", "NORP"})
 # "how far / long / big ..." asks for a measure; "how" + verb asks for a manner.
 _MEASURE_ADVERBS = frozenset(
     {"far", "long", "big", "large", "tall", "high", "old", "wide", "deep", "fast", "close", "near", "heavy"}
@@ -40,6 +41,10 @@ _TYPE_NOUNS: dict[str, tuple[Kind, frozenset[str]]] = {
         for w in ("country", "city", "town", "state", "place", "nation", "region", "continent", "location")
     },
     **{w: ("person", PEOPLE) for w in ("person", "man", "woman", "who")},
+    **{
+        w: ("thing", ORGANISATIONS)
+        for w in ("company", "firm", "organisation", "organization", "agency", "group", "party", "airline")
+    },
 }
 # Entity labels that name one thing ("what day" and "two" are entities of spaCy's too, but name nothing).
 PROPER = frozenset(

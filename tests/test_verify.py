@@ -163,3 +163,15 @@ def test_a_name_no_article_mentions_refuses_and_says_which() -> None:
     # "cup" is in b.txt but "world" is in no article; "qatar" is in a.txt
     assert unmentioned(q, evidence) == ["2022", "World Cup"]
     assert "qatar" not in unmentioned(q, evidence)
+
+
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        ("Which company runs the plant?", {"ORG", "NORP"}),
+        ("Which agency measured the air?", {"ORG", "NORP"}),
+        ("Which river flows through the city?", set()),
+    ],
+)
+def test_which_organisation_asks_for_an_organisation(question: str, labels: set[str]) -> None:
+    assert set(analyse(question).labels) == labels
