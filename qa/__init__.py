@@ -17,14 +17,14 @@ from qa.types import Answer, Citation
 
 if TYPE_CHECKING:
     from index.build import index_corpus
-    from qa.spans import Pipeline
+    from qa.pipeline import Pipeline
 
 __all__ = ["Answer", "Citation", "Pipeline", "QAError", "Settings", "ask", "index_corpus"]
 
 
 def __getattr__(name: str) -> Any:  # lazy: `import qa` stays cheap
     if name == "Pipeline":
-        from qa.spans import Pipeline
+        from qa.pipeline import Pipeline
 
         return Pipeline
     if name == "index_corpus":
@@ -36,6 +36,6 @@ def __getattr__(name: str) -> Any:  # lazy: `import qa` stays cheap
 
 def ask(question: str, settings: Settings | None = None) -> Answer:
     """One-shot convenience: answer `question` with a fresh pipeline."""
-    from qa.spans import Pipeline
+    from qa.pipeline import Pipeline
 
     return Pipeline(settings or Settings()).ask(question)

@@ -73,7 +73,7 @@ def format_answer(answer: object) -> str:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.inputs import clean_question
-    from qa.spans import Pipeline
+    from qa.pipeline import Pipeline
 
     s = _settings(args)
     question = clean_question(" ".join(args.question), s)  # bad input fails before anything loads

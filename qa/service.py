@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import math
 import queue
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -29,29 +28,28 @@ from pydantic import BaseModel, Field
 
 from index.errors import QAError
 from index.settings import Settings
+from qa.inputs import CONTROL
 from qa.schedule import ScheduledLLM, Scheduler
 from qa.types import Answer
 
 if TYPE_CHECKING:
     from qa.events import Event
+    from qa.pipeline import Pipeline
     from qa.retrieve import Retriever
-    from qa.spans import Pipeline
 
 log = logging.getLogger(__name__)
 _DONE = object()
 BUSY_NOTE = "the model was busy with other questions, so it did not refine this answer"
-# Control characters and lone surrogates (JSON allows "\ud800"; nothing downstream can encode it).
-_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def clean_history(history: Sequence[dict[str, str]] | None, max_chars: int) -> list[dict[str, str]]:
     """Earlier turns as the pipeline may use them: control characters and lone surrogates replaced by
-    spaces, and user turns cut to `max_chars` (a follow-up carries the previous question into retrieval
+    spaces (line breaks and tabs kept), and user turns cut to `max_chars` (a follow-up carries the previous question into retrieval
     and the prompt, and no question longer than that could have been asked)."""
     out: list[dict[str, str]] = []
     for turn in history or []:
         role = str(turn.get("role", ""))
-        content = _UNSAFE.sub(" ", str(turn.get("content", "")))
+        content = CONTROL.sub(" ", str(turn.get("content", "")))
         out.append({"role": role, "content": content[:max_chars] if role == "user" else content})
     return out
 
@@ -209,7 +207,7 @@ class QAService:
         retriever = self.retriever()
         with self._build_lock:
             if self._pipeline is None:
-                from qa.spans import Pipeline
+                from qa.pipeline import Pipeline
 
                 self._pipeline = self._scheduled(Pipeline(self.settings, retriever=retriever))
             return self._pipeline
@@ -349,7 +347,7 @@ class QAService:
             state = retriever.sentences
             if self._examples is not None and self._examples[0] is state:
                 return list(self._examples[1])
-            from qa.spans import Pipeline
+            from qa.pipeline import Pipeline
 
             quick = Pipeline(
                 self.settings.model_copy(update={"refine": "never"}),

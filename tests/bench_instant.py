@@ -75,9 +75,9 @@ def first_claim(
     """The default (no model) over every question, then QA_REFINE=always over the first
     `model_questions`, with one model, retriever and scheduler kind; returns both lists and the model."""
     from qa.llm import make_llm
+    from qa.pipeline import Pipeline
     from qa.retrieve import Retriever
     from qa.service import QAService
-    from qa.spans import Pipeline
 
     llm, _ = make_llm(settings)
     retriever = Retriever(settings)

@@ -95,7 +95,7 @@ def seed_settings(seed_data_dir: Path) -> object:
 @pytest.fixture(scope="session")
 def pipeline(seed_settings: object) -> object:
     """One answer pipeline over the seed index with the real packaged model (loaded once)."""
-    from qa.spans import Pipeline
+    from qa.pipeline import Pipeline
 
     return Pipeline(seed_settings)  # type: ignore[arg-type]
 

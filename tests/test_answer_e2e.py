@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from index.settings import Settings
-from qa.spans import Pipeline
+from qa.pipeline import Pipeline
 from tests.helpers import SEEDS, assert_answers, assert_refused, assert_valid_answer
 
 ANSWERABLE = [

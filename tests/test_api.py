@@ -25,10 +25,10 @@ import pytest
 
 from index.errors import QAError
 from qa.api import create_app
+from qa.pipeline import Pipeline
 from qa.present import with_footnotes
 from qa.retrieve import Retriever
 from qa.service import QAService
-from qa.spans import Pipeline
 from qa.types import Answer
 from tests.helpers import assert_valid_answer
 from tests.live_server import (

@@ -24,7 +24,7 @@ import pytest
 from index.build import index_corpus
 from index.settings import Settings
 from index.store import Store
-from qa.spans import Pipeline
+from qa.pipeline import Pipeline
 from tests.helpers import SEEDS, assert_answers, assert_refused
 from tests.test_answer_e2e import ANSWERABLE, UNANSWERABLE
 

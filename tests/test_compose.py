@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from qa.compose import stating_clause
 from qa.nlp import parse
-from qa.spans import stating_clause
 
 SHORT = "The bridge was closed on Tuesday after a flood, officials said."
 LONG = (

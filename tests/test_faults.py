@@ -33,9 +33,9 @@ from index.errors import IndexCorruptError, IndexLockedError
 from index.settings import Settings
 from index.store import Store, disk_generation
 from qa.api import create_app
+from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
-from qa.spans import Pipeline
 from tests.helpers import assert_valid_answer
 from tests.live_server import ROOT, SEEDS, LiveServer, ScriptedLLM, client, start_server, wait_until
 from tests.ollama_server import OllamaTestServer

@@ -278,9 +278,9 @@ def test_web_page_title_is_read_once_and_encodings_are_honoured() -> None:
 def api(every: tuple[Settings, Path, IndexReport]) -> Iterator[tuple[LiveServer, Settings]]:
     """The HTTP API over the every-format index, with a scripted backend (no model is loaded)."""
     from qa.api import create_app
+    from qa.pipeline import Pipeline
     from qa.retrieve import Retriever
     from qa.service import QAService
-    from qa.spans import Pipeline
 
     settings = every[0]
     service = QAService(

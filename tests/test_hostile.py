@@ -21,9 +21,9 @@ from index.embed import make_embedder
 from index.settings import Settings
 from index.store import Store
 from qa.api import create_app
+from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
-from qa.spans import Pipeline
 from tests.live_server import SEEDS, LiveServer, ScriptedLLM, settings_from_env, start_server
 
 EXAMPLES_PER_OPERATION = 300  # 4 of the 6 operations take input: over 1,000 generated requests

@@ -11,7 +11,7 @@ import pytest
 from index.build import evidence_sentences, index_corpus
 from index.settings import Settings
 from qa.cite import MARKER
-from qa.spans import Pipeline
+from qa.pipeline import Pipeline
 from tests.helpers import SEEDS, assert_valid_answer
 
 PLANTED = """Breaking: Kunduz update

@@ -22,9 +22,10 @@ import httpx
 import pytest
 
 from qa.api import create_app
+from qa.inputs import clean_question, rewrite_followup
+from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
-from qa.spans import Pipeline, clean_question, rewrite_followup
 from tests.live_server import (
     ROOT,
     SEEDS,

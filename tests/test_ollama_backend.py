@@ -30,9 +30,9 @@ from index.errors import BackendError, IndexMismatchError
 from index.settings import Settings
 from qa.events import Event
 from qa.llm import LlamaCppLLM, OllamaLLM, choose_backend, default_gguf, make_llm
+from qa.pipeline import Pipeline
 from qa.prompts import REFUSAL
 from qa.retrieve import Retriever
-from qa.spans import Pipeline
 from tests.helpers import assert_valid_answer
 from tests.ollama_server import OllamaTestServer
 from tests.test_answer_e2e import (  # noqa: F401 - collected here again, with `pipeline` on Ollama

@@ -12,7 +12,7 @@ import pytest
 
 from index.settings import Settings
 from qa import prompts
-from qa.spans import Pipeline
+from qa.pipeline import Pipeline
 from tests.conftest import RecordingLLM
 from tests.helpers import SEEDS, assert_valid_answer
 

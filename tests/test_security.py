@@ -19,9 +19,9 @@ import pytest
 
 from qa.api import create_app, serve
 from qa.cli import build_parser
+from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
-from qa.spans import Pipeline
 from tests.live_server import ROOT, SEEDS, LiveServer, ScriptedLLM, auth, settings_from_env, start_server
 
 TOKEN = "tok-3f9a"

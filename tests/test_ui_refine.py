@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
-from qa.spans import Pipeline
 from tests import test_ui_browser
 from tests.live_server import (
     ROOT,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from qa.decide import Decision, decide
 from qa.nlp import keys, parse
 from qa.question import analyse
-from qa.spans import Decision, decide
 from qa.verify import claim_supported, locate, negation_agrees, role, strip_scaffolding
 
 
@@ -151,7 +151,7 @@ def test_decide_with_nothing_refuses_and_says_why() -> None:
 
 
 def test_a_name_no_article_mentions_refuses_and_says_which() -> None:
-    from qa.spans import unmentioned
+    from qa.decide import unmentioned
 
     class Ev:  # the two attributes `unmentioned` reads
         def __init__(self, file: str, text: str) -> None:

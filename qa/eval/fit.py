@@ -25,9 +25,9 @@ import numpy as np
 
 from index.build import index_corpus
 from index.settings import Settings
+from qa.pipeline import Pipeline
 from qa.propose import extractive
 from qa.question import analyse
-from qa.spans import Pipeline
 from qa.weights import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, WEIGHTS, Weights
 
 MAX_FALSE_REFUSAL = 0.05  # the product would rather answer with evidence than refuse a fair question

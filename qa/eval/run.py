@@ -192,7 +192,7 @@ def _standin_ask(
     """An `ask` for our pipeline answered by the stand-in; each Answer carries the stand-in's log entry for
     its question in `extra["standin"]` (`{"mode": planned}` alone when the model was not asked)."""
     from qa.llm import make_llm
-    from qa.spans import Pipeline
+    from qa.pipeline import Pipeline
 
     script = Script.from_pairs(pairs, seed=seed, mix=mix)
     with standin_server(script) as server:
@@ -263,7 +263,7 @@ def evaluate(
         subset = list(opts.subsets.get(name, pairs))
         asked[name] = len(subset)
         if name == "ours":
-            from qa.spans import Pipeline
+            from qa.pipeline import Pipeline
 
             ours = Pipeline(es, retriever=retriever)
             models[name] = ours.model_label

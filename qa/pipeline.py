@@ -1,0 +1,203 @@
+"""The answer pipeline: question → retrieve → parse evidence → propose → verify → decide → present.
+
+The orchestration only: qa/propose.py proposes, qa/decide.py decides (pure), qa/compose.py writes the
+answer (pure). When the model runs (`QA_REFINE`), the verified extractive answer is streamed first as a
+`draft` event and the model's proposal is judged beside the extractive ones.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+from index.errors import QAError
+from index.settings import Settings
+from qa import prompts
+from qa.cite import defang, split_claims
+from qa.compose import compose, refusal
+from qa.conflicts import warm
+from qa.decide import decide, model_candidates
+from qa.events import Event
+from qa.inputs import clean_question, rewrite_followup
+from qa.lexical import fold
+from qa.llm import LLM, Choice, make_llm
+from qa.nlp import content_keys, parse_many
+from qa.propose import Evidence, extractive
+from qa.question import analyse
+from qa.retrieve import Group, Retrieval, Retriever
+from qa.types import Answer
+from qa.weights import WEIGHTS, Weights
+
+# Evidence groups the proposer reads (the model is shown `top_k` of them).
+PROPOSE_POOL = 8
+
+
+class Pipeline:
+    """Answers questions with verified short answers and exact citations. Build once; call `ask` or
+    `stream` many times."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        llm: LLM | None = None,
+        retriever: Retriever | None = None,
+        choice: Choice | None = None,
+        weights: Weights = WEIGHTS,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever or Retriever(settings)
+        if llm is None:
+            llm, choice = make_llm(settings)
+        self.llm = llm
+        self.choice = choice or Choice(llm.backend, "given")
+        self.weights = weights
+        # The value parsers load in the background while the first question is being asked.
+        threading.Thread(target=warm, name="qa-warm", daemon=True).start()
+
+    @property
+    def model_label(self) -> str:
+        """`backend:model`, as shown in answers and the UI."""
+        return f"{self.llm.backend}:{self.llm.name}"
+
+    def _label(self) -> tuple[str, str]:
+        return self.model_label, self.llm.backend
+
+    @property
+    def refine(self) -> str:
+        """When the model runs after the extractive answer: `always`, `weak` or `never`. `auto` is
+        always with Ollama and never with the embedded model, whose proposals changed answers for the
+        worse on the measured sets (README "Evaluation")."""
+        mode = self.settings.refine
+        if mode == "auto":
+            return "never" if self.llm.backend == "llamacpp" else "always"
+        return mode
+
+    @property
+    def uses_model(self) -> bool:
+        """May the model run for some question?"""
+        return self.refine != "never"
+
+    # ---- helpers ---------------------------------------------------------------------------------------
+    def _prompt(self, question: str, evidence: Sequence[Evidence]) -> tuple[list[Evidence], str]:
+        """The numbered evidence block, trimmed to the model's token budget (never silently by a server)."""
+        budget = (
+            self.llm.n_ctx
+            - self.settings.max_answer_tokens
+            - self.llm.count_tokens(prompts.SYSTEM)
+            - self.llm.count_tokens(prompts.USER.format(evidence="", question=question))
+            - 48
+        )
+        used: list[Evidence] = []
+        lines: list[str] = []
+        for ev in evidence:
+            line = prompts.EVIDENCE_LINE.format(n=len(used) + 1, text=defang(ev.sentence.text))
+            cost = self.llm.count_tokens(line) + 1
+            if cost > budget:
+                break
+            budget -= cost
+            used.append(ev)
+            lines.append(line)
+        return used, prompts.USER.format(evidence="\n".join(lines), question=question)
+
+    def _evidence(self, groups: Sequence[Group]) -> list[Evidence]:
+        """Parse the best groups' lead sentences (cached) with the words of the sentence before each."""
+        prevs = [self.retriever.neighbours(g.lead.sentence)[0] for g in groups]
+        texts = [g.lead.sentence.text for g in groups] + [p.text for p in prevs if p is not None]
+        docs = parse_many(texts)
+        by_text = {t: d for t, d in zip(texts, docs, strict=True)}
+        out = []
+        top = max((h.similarity for g in groups for h in g.hits), default=0.0)
+        for rank, (g, prev) in enumerate(zip(groups, prevs, strict=True)):
+            ctx = content_keys(by_text[prev.text]) if prev is not None else frozenset()
+            whole = fold(self.retriever.file_text(g.lead.sentence.file))
+            out.append(Evidence(g, by_text[g.lead.sentence.text], rank, ctx, whole, top))
+        return out
+
+    # ---- public ----------------------------------------------------------------------------------------
+    def stream(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
+    ) -> Iterator[Event]:
+        """Answer `question`, streaming events. Raises InputError before anything is streamed."""
+        t0 = time.perf_counter()
+        q = clean_question(question, self.settings)
+        standalone = rewrite_followup(q, history)
+        yield Event("meta", {"backend": self.llm.backend, "model": self.model_label, "question": standalone})
+        self.retriever.refresh()
+        ret: Retrieval = self.retriever.retrieve(standalone)
+        timings = dict(ret.timings)
+        retrieved = [h.sentence.id for h in ret.hits]
+        k = top_k or self.settings.top_k
+        if not ret.groups:
+            timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+            why = "nothing in the articles matches the question"
+            yield Event(
+                "done", {"answer": refusal(q, why, self.model_label, self.llm.backend, timings, retrieved)}
+            )
+            return
+        tn = time.perf_counter()
+        info = analyse(standalone)
+        pool = self._evidence(ret.groups[: max(PROPOSE_POOL, k)])
+        extracted = extractive(info, pool, self.retriever.idf, self.weights)
+        timings["nlp_ms"] = (time.perf_counter() - tn) * 1e3
+        tv = time.perf_counter()
+        first = decide(info, extracted, [], False, self.weights, pool)
+        verify_s = time.perf_counter() - tv
+        run_model = self.refine == "always" or (
+            self.refine == "weak" and (first.best is None or first.score < self.weights.clear)
+        )
+        notes: list[str] = []
+        d = first
+        if run_model:
+            if first.best is not None:
+                # The verified extractive answer is shown at once; the model may replace it.
+                draft = compose(
+                    q, first, {**timings, "verify_ms": verify_s * 1e3}, retrieved, [], *self._label()
+                )
+                draft.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+                yield Event("draft", {"answer": draft})
+            tp = time.perf_counter()
+            # The model sees the evidence in retrieval order, the sentence of the best extractive
+            # candidate first (it is the likeliest to hold the answer).
+            lead = [extracted[0].evidence] if extracted else []
+            ordered = lead + [ev for ev in pool[:k] if ev not in lead]
+            shown, user = self._prompt(standalone, ordered[:k])
+            timings["prompt_ms"] = (time.perf_counter() - tp) * 1e3
+            reply = ""
+            for delta in self.llm.stream(prompts.SYSTEM, user, self.settings.max_answer_tokens):
+                reply += delta
+                yield Event("token", {"text": delta})
+            tv = time.perf_counter()
+            proposed, refused_by_model, said = model_candidates(
+                info, reply, shown, pool, self.retriever.idf, self.weights
+            )
+            notes.append(f"model output: {reply.strip()!r}")
+            notes += said
+            d = decide(info, extracted, proposed, refused_by_model, self.weights, pool)
+            verify_s += time.perf_counter() - tv
+            timings.update(self.llm.stats)
+        timings["verify_ms"] = verify_s * 1e3
+        if d.best is None:
+            timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+            answer = refusal(q, d.reason, self.model_label, self.llm.backend, timings, retrieved)
+            answer.notes = [d.reason, *notes]
+            yield Event("done", {"answer": answer})
+            return
+        answer = compose(q, d, timings, retrieved, notes, *self._label())
+        for claim in split_claims(answer.answer):
+            ids = [answer.citations[m - 1].id for m in claim.markers if 1 <= m <= len(answer.citations)]
+            yield Event("claim", {"text": claim.text, "sentence_ids": ids})
+        answer.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+        yield Event("done", {"answer": answer})
+
+    def ask(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
+    ) -> Answer:
+        """Answer `question` and return the final Answer."""
+        final: Answer | None = None
+        for ev in self.stream(question, history, top_k):
+            if ev.type == "done":
+                final = ev.data["answer"]
+        if final is None:  # stream() always ends in `done` or raises; this guards a broken invariant
+            raise QAError("The answer pipeline ended without an answer; ask again.")
+        return final
