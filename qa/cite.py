@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 from qa.lexical import content_words, numbers, stem, words
 
-# [1], [1, 2], [1][2], [ 3 ]: the markers the prompt asks for.
+# [1], [1, 2], [1][2], [ 3 ]: the markers the prompt asks for and the pipeline writes. The one marker
+# grammar: every module that reads markers uses it (tests/test_code_health.py checks).
 MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
+_MARKER_SEP = re.compile(r"\s*[,;]\s*")
 # A sentence ends at . ! ? (plus closing quotes and any markers that follow it) before the next word.
 _SENT_END = re.compile(r"[.!?][\"'”’)]*(?:\s*\[[\d\s,;]*\])*(?=\s+[^\s\[a-z])")
 # A line break ends a claim too when the next line starts like a new one (not with a marker, not in lower
@@ -37,6 +39,11 @@ class Claim:
 
     text: str
     markers: tuple[int, ...] = ()
+
+
+def marker_numbers(m: re.Match[str]) -> list[int]:
+    """The numbers of one MARKER match, in order: `[1, 2]` → [1, 2]."""
+    return [int(n) for n in _MARKER_SEP.split(m.group(1))]
 
 
 def strip_markers(text: str) -> str:
@@ -64,7 +71,7 @@ def split_claims(text: str) -> list[Claim]:
     pieces = [p for p in pieces if p.strip()]
     claims: list[Claim] = []
     for piece in pieces:
-        marks = tuple(int(n) for m in MARKER.finditer(piece) for n in re.split(r"\s*[,;]\s*", m.group(1)))
+        marks = tuple(n for m in MARKER.finditer(piece) for n in marker_numbers(m))
         body = strip_markers(piece)
         if not re.search(r"\w", body):
             if claims and marks:  # a marker-only piece: "... district. [1]"

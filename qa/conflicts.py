@@ -552,7 +552,7 @@ def of_event(f: Sequence[frozenset[str]], event: frozenset[str]) -> bool:
 
 def converted(sentence: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
     """Is one span the other's conversion in brackets in the same sentence ("a kilometre (6 miles)")?"""
-    (s1, e1), (s2, e2) = sorted([a, b])
+    (_, e1), (s2, _) = sorted([a, b])
     return bool(re.fullmatch(r"\s*\(\s*", sentence[e1:s2]))
 
 

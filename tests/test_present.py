@@ -1,7 +1,8 @@
 """Presenting answers: footnotes and marker groups (qa/present.py) and the chat's HTML (ui/render.py).
 
 Pure functions, tested with hand-written answers: hostile text must come out escaped, markers must become
-buttons only where they point at a citation, disagreements and multi-article reports must be visible.
+buttons only where they point at a citation, the versions of a disagreement and multi-article reports must
+be visible.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from qa.present import (
     footnote_lines,
     marker_groups,
     siblings,
-    split_disagreements,
     unsent_claims,
     with_footnotes,
 )
 from qa.service import SourceDoc, SourceSentence
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, Conflict
 from ui.render import render_answer, render_chat, render_source
 
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)"> **bold** [x](javascript:alert(3))'
@@ -34,8 +34,8 @@ def cite(file: str, n: int, quote: str) -> Citation:
 
 REPORTED = Answer(
     question="How many fighters were killed?",
-    answer="Rahmani said about 50 Taliban fighters were killed [1][2][3]. "
-    + prompts.DISAGREE.format(quote="Rahmani said 60 Taliban fighters were killed [4]."),
+    answer="Rahmani said about 50 Taliban fighters were killed [1][2][3]. Rahmani said 60 Taliban fighters "
+    "were killed [4].",
     refused=False,
     citations=[
         cite("a.txt", 9, "Rahmani said his forces had killed about 50 Taliban fighters."),
@@ -44,6 +44,10 @@ REPORTED = Answer(
         cite("d.txt", 4, "Rahmani said his forces had killed 60 Taliban fighters."),
     ],
     reported_by={"a.txt#9": 3, "b.txt#13": 3, "c.txt#9": 3, "d.txt#4": 1},
+    conflicts=[
+        Conflict(value="about 50", citations=[1, 2, 3], files=3),
+        Conflict(value="60", citations=[4], files=1),
+    ],
     model="llamacpp:test",
     mode="generated",
 )
@@ -82,6 +86,7 @@ def test_footnotes_follow_the_answer() -> None:
         ("A [1][2][3]. B [4].", 4, [[1, 2, 3], [4]]),
         ("A [1]. B [1][2].", 2, [[1], [1, 2]]),
         ("A [1][9]. B [0].", 2, [[1]]),  # markers that point at no citation are not groups
+        ("A [1, 2]. B [ 3 ][4].", 4, [[1, 2], [3, 4]]),  # the one marker grammar (qa.cite.MARKER)
         ("No markers.", 0, []),
     ],
 )
@@ -92,12 +97,9 @@ def test_marker_groups(text: str, n: int, groups: list[list[int]]) -> None:
     assert marker_groups(a) == groups
 
 
-def test_siblings_and_disagreements() -> None:
+def test_siblings() -> None:
     assert siblings(REPORTED, 2) == [1, 2, 3]
     assert siblings(REPORTED, 4) == [4]
-    main, notices = split_disagreements(REPORTED.answer)
-    assert main.endswith("[1][2][3].")
-    assert notices == ["Rahmani said 60 Taliban fighters were killed [4].”"]
 
 
 def test_unsent_claims_fill_in_what_the_stream_did_not_send() -> None:
@@ -108,12 +110,13 @@ def test_unsent_claims_fill_in_what_the_stream_did_not_send() -> None:
     assert [c["sentence_ids"] for c in unsent_claims(REPORTED, [])][0] == ["a.txt#9", "b.txt#13", "c.txt#9"]
 
 
-def test_answer_html_has_marker_buttons_disagreement_and_reports() -> None:
+def test_answer_html_has_marker_buttons_versions_and_reports() -> None:
     html = render_answer(0, REPORTED, articles=5)
     buttons = [a for t, a in tags(html) if t == "button"]
     assert {b["data-k"] for b in buttons} == {"1", "2", "3", "4"}
     assert all(b["data-turn"] == "0" for b in buttons)
-    assert "qa-disagree" in html and "The articles disagree on this figure" in html
+    versions = [a for t, a in tags(html) if t == "div" and a.get("class") == "qa-version"]
+    assert len(versions) == 2 and ">about 50</div>" in html and ">3 articles</div>" in html
     assert html.count("reported by 3 of 5 articles") == 3
 
 

@@ -139,9 +139,6 @@ CSS = """
   font-size: 0.75em; font-weight: 700; line-height: 1.45; vertical-align: super; cursor: pointer; }
 .qa-cite:hover, .qa-cite.qa-active { background: var(--color-accent); color: white; }
 .qa-cite-static { cursor: default; }
-.qa-disagree { margin-top: 8px; padding: 6px 10px; border-left: 4px solid #f59e0b;
-  background: rgba(245, 158, 11, 0.12); border-radius: 4px; }
-.qa-disagree-label { font-weight: 600; color: #b45309; }
 .qa-footnotes { margin: 10px 0 0 0; padding: 8px 0 0 0; border-top: 1px solid var(--border-color-primary);
   list-style: none; font-size: 0.85rem; }
 .qa-footnotes li { margin: 4px 0; }

@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from qa.cite import strip_markers
-from qa.present import DISAGREE_PREFIX, siblings, split_disagreements
+from qa.cite import MARKER, marker_numbers, strip_markers
+from qa.present import siblings
 from qa.service import Health, SourceDoc
 from qa.sources import SourceView
 from qa.types import Answer, Citation
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 _MODE_LABEL = {
     "generated": "written by the model, checked against the cited sentences",
     "aligned": "written by the model; citations found by checking each sentence",
@@ -59,14 +58,17 @@ def cite_button(turn: int, k: int, answer: Answer) -> str:
 
 
 def linkify(text: str, turn: int, answer: Answer) -> str:
-    """Escape `text`, turning each `[k]` that points at a citation into a marker button."""
+    """Escape `text`, turning each marker whose numbers all point at citations into marker buttons
+    (`[k]`, or `[1, 2]` as two); any other marker stays text."""
     n = len(answer.citations)
 
     def sub(m: re.Match[str]) -> str:
-        k = int(m.group(1))
-        return cite_button(turn, k, answer) if 1 <= k <= n else m.group(0)
+        ks = marker_numbers(m)
+        if not all(1 <= k <= n for k in ks):
+            return m.group(0)
+        return "".join(cite_button(turn, k, answer) for k in ks)
 
-    return _MARKER.sub(sub, _e(text))
+    return MARKER.sub(sub, _e(text))
 
 
 def _footnotes(turn: int, answer: Answer, articles: int) -> str:
@@ -82,7 +84,7 @@ def _footnotes(turn: int, answer: Answer, articles: int) -> str:
 
 
 def render_answer(turn: int, answer: Answer, articles: int) -> str:
-    """One finished answer: a refusal, or the text with markers, disagreement notices and footnotes."""
+    """One finished answer: a refusal, or the text with markers, the versions and footnotes."""
     if answer.refused:
         why = answer.notes[0] if answer.notes else ""
         return (
@@ -91,19 +93,12 @@ def render_answer(turn: int, answer: Answer, articles: int) -> str:
             + (f'<div class="qa-why">Why: {_e(why)}</div>' if why else "")
             + "</div>"
         )
-    main, notices = split_disagreements(answer.answer)
-    label = DISAGREE_PREFIX.rstrip(" “:")
-    disagree = "".join(
-        f'<div class="qa-disagree"><span class="qa-disagree-label">⚠ {_e(label)}</span> '
-        f"“{linkify(notice, turn, answer)}</div>"
-        for notice in notices
-    )
     total = answer.timings.get("total_ms", 0.0) / 1000
     meta = f"{answer.model} · {total:.1f} s"
     mode = _MODE_LABEL.get(answer.mode, "")
     return (
         '<div class="qa-msg qa-bot qa-answer"><div class="qa-who">Answer</div>'
-        f'<div class="qa-text">{linkify(main, turn, answer)}</div>{render_versions(turn, answer)}{disagree}'
+        f'<div class="qa-text">{linkify(answer.answer, turn, answer)}</div>{render_versions(turn, answer)}'
         f"{_footnotes(turn, answer, articles)}"
         f'<div class="qa-meta" title="{_e(mode)}">{_e(meta)}{" · " + _e(mode) if mode else ""}</div></div>'
     )

@@ -39,7 +39,7 @@ from index.corpus import Article
 from index.embed import Embedder, make_embedder
 from index.sentences import Sentence, split_sentences
 from index.settings import Settings
-from qa.cite import MARKER
+from qa.cite import MARKER, marker_numbers
 from qa.llm import LLM, make_llm
 from qa.types import Answer, Citation
 
@@ -197,15 +197,14 @@ def map_markers(answer: str, n_sources: int) -> tuple[str, list[int]]:
     cited: list[int] = []
     bad: list[int] = []
     for m in MARKER.finditer(answer):
-        for tok in re.split(r"\s*[,;]\s*", m.group(1)):
-            n = int(tok)
+        for n in marker_numbers(m):
             target = cited if 1 <= n <= n_sources else bad
             if n not in target:
                 target.append(n)
     new = {n: i for i, n in enumerate(cited, 1)} | {n: len(cited) + i for i, n in enumerate(bad, 1)}
 
     def sub(m: re.Match[str]) -> str:
-        return "[" + ", ".join(str(new[int(t)]) for t in re.split(r"\s*[,;]\s*", m.group(1))) + "]"
+        return "[" + ", ".join(str(new[n]) for n in marker_numbers(m)) + "]"
 
     return MARKER.sub(sub, answer), cited
 

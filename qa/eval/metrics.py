@@ -7,7 +7,7 @@ A *record* is one pipeline's output for one pair, as written to results.json: a 
 Definitions (the report repeats them):
 
 - answer accuracy, over answerable pairs: not refused, and every acceptable-answer group of the pair
-  matches the answer text (`answer_matches`). A refusal of an answerable pair is a wrong answer.
+  matches the answer text (`groups_match`). A refusal of an answerable pair is a wrong answer.
 - citation validity, over every citation of every record: the citation is exactly one citable sentence of
   the file: file_text[start:end] == quote, that span is sentence `sentence` of `split_sentences`, the id
   is `<file>#<sentence>`, and the sentence is not boilerplate. A marker `[k]` in the answer with no k-th
@@ -49,7 +49,7 @@ from functools import cache
 from typing import Any
 
 from index.sentences import Sentence, split_sentences
-from qa.cite import MARKER, split_claims, support
+from qa.cite import MARKER, marker_numbers, split_claims, support
 from qa.eval import short
 from qa.eval.pairs import Evidence, Pair, Span
 from qa.eval.standin import score_standin, standin_summary
@@ -98,19 +98,9 @@ def _phrase(alternative: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + re.escape(normalize(alternative)) + r"(?!\w)")
 
 
-def group_matches(group: str, text: str) -> bool:
-    """Does any `|`-separated alternative of `group` occur in `text` as a whole phrase (case-insensitive)?"""
-    t = normalize(text)
-    return any(_phrase(alt.strip()).search(t) for alt in group.split("|") if alt.strip())
-
-
-def answer_matches(answers: Sequence[str], text: str) -> bool:
-    """True when every acceptable-answer group matches `text` (and there is at least one group)."""
-    return bool(answers) and all(group_matches(g, text) for g in answers)
-
-
 def groups_match(groups: Sequence[Sequence[str]], text: str) -> bool:
-    """`answer_matches` for groups given as lists of alternatives (which may themselves contain `|`)."""
+    """True when every acceptable-answer group (a list of alternatives) has an alternative that occurs in
+    `text` as a whole phrase, and there is at least one group."""
     t = normalize(text)
     return bool(groups) and all(any(_phrase(a).search(t) for a in g if a.strip()) for g in groups)
 
@@ -230,7 +220,7 @@ def score_claims(answer: str, quotes: Sequence[str]) -> list[ClaimScore]:
 
 def dangling_markers(answer: str, n_citations: int) -> list[int]:
     """Marker numbers in `answer` that point at no citation, once each."""
-    nums = (int(n) for m in MARKER.finditer(answer) for n in re.split(r"\s*[,;]\s*", m.group(1)))
+    nums = (n for m in MARKER.finditer(answer) for n in marker_numbers(m))
     return list(dict.fromkeys(n for n in nums if not 1 <= n <= n_citations))
 
 
