@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mmap
 import os
 import shutil
 import time
 import uuid
+import weakref
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -63,10 +63,12 @@ class SentenceTable(Sequence[Sentence]):
         self._rows = np.load(path / "rows.npy", mmap_mode="r")
         self._offsets = np.load(path / "offsets.npy", mmap_mode="r")
         self.vectors: np.ndarray = np.load(path / "vectors.npy", mmap_mode="r")
-        with (path / "text.bin").open("rb") as fh:  # the mapping outlives the file object
-            self._text: mmap.mmap | bytes = (
-                mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(fh.fileno()).st_size else b""
-            )
+        # Text and single vectors are read with pread, not through a mapping: a page fault maps the pages
+        # around the one asked for too, so scattered reads would make most of the file resident.
+        self._text_fd = os.open(path / "text.bin", os.O_RDONLY)
+        self._vector_fd = os.open(path / "vectors.npy", os.O_RDONLY)
+        weakref.finalize(self, os.close, self._text_fd)
+        weakref.finalize(self, os.close, self._vector_fd)
         self._ranges: dict[str, tuple[int, int]] = {}
         bounds = np.searchsorted(self._rows[:, 0], np.arange(len(self.files) + 1)) if len(self) else None
         for f, name in enumerate(self.files):
@@ -103,11 +105,20 @@ class SentenceTable(Sequence[Sentence]):
         if first >= end:
             return []
         offsets = self._offsets[first : end + 1].tolist()
-        text, files = self._text, self.files
+        base, files = offsets[0], self.files
+        text = os.pread(self._text_fd, offsets[-1] - base, base)
         return [
-            Sentence(files[f], n, start, stop, text[offsets[j] : offsets[j + 1]].decode("utf-8"))
+            Sentence(
+                files[f], n, start, stop, text[offsets[j] - base : offsets[j + 1] - base].decode("utf-8")
+            )
             for j, (f, n, start, stop) in enumerate(self._rows[first:end].tolist())
         ]
+
+    def vector(self, i: int) -> np.ndarray:
+        """Row i's vector, read from the file."""
+        size = self.vectors.shape[1] * 4
+        offset = int(getattr(self.vectors, "offset", 0)) + i * size
+        return np.frombuffer(os.pread(self._vector_fd, size, offset), dtype=np.float32)
 
     def sid(self, i: int) -> str:
         """The id of row i, without reading its text."""
@@ -203,7 +214,7 @@ class Writer:
                 col.extend(values.tolist())
             offsets = np.asarray(previous._offsets[first : end + 1])
             self._lengths.extend(np.diff(offsets).tolist())
-            self._text.write(previous._text[int(offsets[0]) : int(offsets[-1])])
+            self._text.write(os.pread(previous._text_fd, int(offsets[-1] - offsets[0]), int(offsets[0])))
             self._vecs.write(np.ascontiguousarray(previous.vectors[first:end], dtype=np.float32).tobytes())
 
     def finish(self, embed_name: str, manifest: Mapping[str, str]) -> SentenceTable:

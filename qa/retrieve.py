@@ -303,7 +303,7 @@ class Retriever:
             i = pos[sid]
             sim = sims.get(sid)
             if sim is None:
-                sim = float(self.vectors[i] @ qvec)
+                sim = float(self._table.vector(i) @ qvec)
             hits.append(Hit(self._table[i], score, sim, d_rank.get(sid), b_rank.get(sid)))
         groups = group_hits(hits)
         t4 = time.perf_counter()
