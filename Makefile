@@ -15,7 +15,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run index test lint typecheck bench eval clean
+.PHONY: install run index test test-fast lint typecheck bench eval clean
 
 install: $(STAMP)
 
@@ -45,6 +45,16 @@ typecheck: install
 
 test: install lint typecheck
 	$(BIN)/python -m pytest -q
+
+# The edit loop: lint, types and every test but the slow ones (the real model's answers, the evaluation,
+# the end-to-end table, real Chromium, load, fault injection: kill -9 and damaged indexes, the generated
+# API requests). `make test` runs them all.
+FAST_SKIP := --ignore=tests/test_eval.py --ignore=tests/test_answer_e2e.py --ignore=tests/test_ui_browser.py \
+	--ignore=tests/test_ui_conflicts.py --ignore=tests/test_ui_refine.py --ignore=tests/test_load.py \
+	--ignore=tests/test_faults.py --deselect tests/test_hostile.py::test_a_thousand_generated_requests_get_no_5xx \
+	--deselect tests/test_formats_hostile.py::test_kill_9_while_reading_a_mixed_folder_leaves_each_file_fully_in_or_out
+test-fast: install lint typecheck
+	$(BIN)/python -m pytest -q -m "not slow" $(FAST_SKIP)
 
 bench: install
 	$(BIN)/python -m tests.bench
