@@ -140,8 +140,3 @@ def boilerplate_reason(line: str) -> str | None:
     if len(words) <= 6 and letters and sum(c.isupper() for c in letters) / len(letters) > 0.8:
         return "caps_label"
     return None
-
-
-def is_boilerplate(line: str) -> bool:
-    """True when `line` is web boilerplate that must not be indexed as evidence."""
-    return boilerplate_reason(line) is not None

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import CorpusError
-from index.extract import LABELS, UNSUPPORTED, Extracted, ExtractError, Limits, Reader, format_of
+from index.extract import LABELS, UNSUPPORTED, Extracted, Limits, Reader, format_of
 
 log = logging.getLogger(__name__)
-MAX_FILE_BYTES = Limits().max_file_bytes
 # A line this long is not prose (a minified page, a table dump): indexed, but said so.
 LONG_LINE_CHARS = 100_000
 
@@ -112,32 +111,6 @@ def to_article(c: Candidate, sha256: str, got: Extracted) -> Article:
             longest,
         )
     return Article(c.file, got.text, sha256, got.format, got.title, got.date, got.pages, got.stamp)
-
-
-def read_candidate(c: Candidate, raw: bytes, reader: Reader) -> Article | Skipped:
-    """Read one file's bytes into an Article, or say why it cannot be used."""
-    try:
-        got = reader.read(c.format, raw)
-    except ExtractError as e:
-        return Skipped(c.file, str(e), c.format)
-    return to_article(c, content_hash(raw), got)
-
-
-def read_article(path: Path, reader: Reader | None = None, limits: Limits | None = None) -> Article | Skipped:
-    """Read one file, or say why it cannot be used. Without a `reader`, only .txt needs none; other
-    formats start a worker for this one file."""
-    fmt = format_of(path)
-    if fmt is None:
-        return Skipped(path.name, f"{path.suffix or 'no suffix'}: not a format that is read")
-    lim = limits or (reader.limits if reader else Limits())
-    c = Candidate(path, fmt)
-    raw = read_raw(c, lim)
-    if isinstance(raw, Skipped):
-        return raw
-    if reader is not None:
-        return read_candidate(c, raw, reader)
-    with Reader(lim) as own:
-        return read_candidate(c, raw, own)
 
 
 def load_corpus(folder: Path, limits: Limits | None = None) -> tuple[list[Article], list[Skipped]]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 class QAError(Exception):
     """Base error: `str(err)` is a complete, user-facing sentence with the fix."""
 
-    exit_code = 1
-
 
 class CorpusError(QAError):
     """The corpus folder is missing or holds nothing usable."""

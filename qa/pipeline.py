@@ -73,11 +73,6 @@ class Pipeline:
             return "never" if self.llm.backend == "llamacpp" else "always"
         return mode
 
-    @property
-    def uses_model(self) -> bool:
-        """May the model run for some question?"""
-        return self.refine != "never"
-
     # ---- helpers ---------------------------------------------------------------------------------------
     def _prompt(self, question: str, evidence: Sequence[Evidence]) -> tuple[list[Evidence], str]:
         """The numbered evidence block, trimmed to the model's token budget (never silently by a server)."""

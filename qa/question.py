@@ -31,7 +31,8 @@ _MEASURE_ADVERBS = frozenset(
 _COUNT_ADVERBS = frozenset({"many", "much", "often"})
 # The noun of a "what X" / "which X" question that names a type of answer.
 _TYPE_NOUNS: dict[str, tuple[Kind, frozenset[str]]] = {
-    **{w: ("date", DATES) for w in ("year", "date", "day", "month", "century", "decade", "time", "era")},
+    **{w: ("date", DATES) for w in ("year", "date", "day", "month", "century", "decade", "era")},
+    "time": ("date", frozenset({"TIME"})),  # "what time": a clock time, not a day
     **{
         w: ("number", NUMBERS)
         for w in ("number", "amount", "percentage", "percent", "proportion", "share", "rate", "total")

@@ -39,8 +39,6 @@ class Hit:
     sentence: Sentence
     score: float
     similarity: float
-    dense_rank: int | None = None
-    bm25_rank: int | None = None
 
 
 @dataclass
@@ -296,15 +294,13 @@ class Retriever:
         dense_ids = [sid for sid, _ in dense]
         fused = rrf([dense_ids, bm25_ids])
         sims = dict(dense)
-        d_rank = {sid: r for r, sid in enumerate(dense_ids, 1)}
-        b_rank = {sid: r for r, sid in enumerate(bm25_ids, 1)}
         hits = []
         for sid, score in sorted(fused.items(), key=lambda kv: (-kv[1], kv[0])):
             i = pos[sid]
             sim = sims.get(sid)
             if sim is None:
                 sim = float(self._table.vector(i) @ qvec)
-            hits.append(Hit(self._table[i], score, sim, d_rank.get(sid), b_rank.get(sid)))
+            hits.append(Hit(self._table[i], score, sim))
         groups = group_hits(hits)
         t4 = time.perf_counter()
         t.update(
