@@ -171,7 +171,9 @@ def test_a_name_no_article_mentions_refuses_and_says_which() -> None:
         ("Which company runs the plant?", {"ORG", "NORP"}),
         ("Which agency measured the air?", {"ORG", "NORP"}),
         ("Which river flows through the city?", set()),
+        ("What time did the ferry leave?", {"TIME"}),
+        ("What year did the school open?", {"DATE", "TIME"}),
     ],
 )
-def test_which_organisation_asks_for_an_organisation(question: str, labels: set[str]) -> None:
+def test_the_type_noun_sets_the_answer_labels(question: str, labels: set[str]) -> None:
     assert set(analyse(question).labels) == labels
