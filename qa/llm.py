@@ -131,7 +131,7 @@ def estimate_tokens(text: str) -> int:
 
     Ollama has no tokenize endpoint, so the evidence budget for an arbitrary Ollama model rests on this.
     Per piece: a run of letters costs one token per 3 letters (per 2 when it has several capitals:
-    "NATO", "KABUL"); every digit, ASCII symbol and whitespace run not followed by a letter costs one
+    "NATO", "UNESCO"); every digit, ASCII symbol and whitespace run not followed by a letter costs one
     (many tokenizers split numbers into single digits); a non-ASCII character costs one token per UTF-8
     byte, the most a byte-level tokenizer can spend. On the seed articles it never undercounts
     SmolLM2's 49k-token vocabulary (larger vocabularies such as Llama 3's need fewer tokens) and
