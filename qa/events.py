@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from index.errors import QAError
+
+if TYPE_CHECKING:
+    from qa.types import Answer
 
 EventType = Literal["meta", "draft", "token", "claim", "done", "error"]
 
@@ -17,3 +23,15 @@ class Event:
 
     type: EventType
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def final_answer(events: Iterable[Event]) -> Answer:
+    """The Answer of the `done` event, once every event has been read (the one ask loop of the pipeline
+    and the service). A stream always ends in `done` or raises; this guards a broken invariant."""
+    final: Answer | None = None
+    for ev in events:
+        if ev.type == "done":
+            final = ev.data["answer"]
+    if final is None:
+        raise QAError("The answer pipeline ended without an answer; ask again.")
+    return final

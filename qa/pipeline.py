@@ -11,14 +11,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 
-from index.errors import QAError
 from index.settings import Settings
 from qa import prompts
 from qa.cite import defang, split_claims
 from qa.compose import compose, refusal
 from qa.conflicts import warm
 from qa.decide import decide, model_candidates
-from qa.events import Event
+from qa.events import Event, final_answer
 from qa.inputs import clean_question, rewrite_followup
 from qa.lexical import fold
 from qa.llm import LLM, Choice, make_llm
@@ -189,10 +188,4 @@ class Pipeline:
         self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
     ) -> Answer:
         """Answer `question` and return the final Answer."""
-        final: Answer | None = None
-        for ev in self.stream(question, history, top_k):
-            if ev.type == "done":
-                final = ev.data["answer"]
-        if final is None:  # stream() always ends in `done` or raises; this guards a broken invariant
-            raise QAError("The answer pipeline ended without an answer; ask again.")
-        return final
+        return final_answer(self.stream(question, history, top_k))

@@ -28,12 +28,12 @@ from pydantic import BaseModel, Field
 
 from index.errors import QAError
 from index.settings import Settings
+from qa.events import Event, final_answer
 from qa.inputs import CONTROL
 from qa.schedule import ScheduledLLM, Scheduler
 from qa.types import Answer
 
 if TYPE_CHECKING:
-    from qa.events import Event
     from qa.pipeline import Pipeline
     from qa.retrieve import Retriever
 
@@ -314,13 +314,7 @@ class QAService:
         self, question: str, history: Sequence[dict[str, str]] | None = None, top_k: int | None = None
     ) -> Answer:
         """The final Answer for one question (blocking)."""
-        final: Answer | None = None
-        for ev in self.stream(question, history, top_k):
-            if ev.type == "done":
-                final = ev.data["answer"]
-        if final is None:
-            raise QAError("The answer pipeline ended without an answer; ask again.")
-        return final
+        return final_answer(self.stream(question, history, top_k))
 
     # ---- examples ------------------------------------------------------------------------------------
     def warm(self) -> None:
