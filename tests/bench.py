@@ -16,7 +16,6 @@ import os
 import platform
 import resource
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tests.helpers import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -447,18 +448,8 @@ def serve_first_answer(cli_data: Path, question: str, limit_s: float = 180.0) ->
             out["health"] = f"{type(e).__name__}"
         out["peak_mb"] = proc_mb(proc.pid, "VmHWM")
     finally:
-        stop(proc)
+        stop_process(proc)
     return out
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM a child server and wait for it (SIGKILL after 20 s)."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 # ---- main --------------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.bench import BIN, SEEDS, env_for_children, log, pct, stop
+from tests.bench import BIN, SEEDS, env_for_children, log, pct
+from tests.helpers import stop_process
 
 CLIENTS = 32
 QUESTIONS = 2
@@ -168,7 +169,7 @@ def load_run(env: dict[str, str], questions: Sequence[str], log_path: Path) -> d
             t.join()
         wall = time.perf_counter() - t0
     finally:
-        stop(proc)
+        stop_process(proc)
     answered = statuses.count(200)
     return {
         "answered": answered,

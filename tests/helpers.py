@@ -1,8 +1,11 @@
-"""Test helpers: answer checks shared by the end-to-end tests of every backend."""
+"""Test helpers: answer checks shared by the end-to-end tests of every backend, and stopping a child
+server."""
 
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
 from pathlib import Path
 
 from index.sentences import split_sentences
@@ -53,3 +56,13 @@ def assert_refused(answer: Answer, corpus: Path = SEEDS) -> None:
     """A refusal: the sentinel, no citations."""
     assert answer.refused, answer.answer
     assert_valid_answer(answer, corpus)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a child server and wait for it (SIGKILL after 20 s)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from index.build import index_corpus
 from index.settings import Settings
 from index.store import Store
 from qa.pipeline import Pipeline
-from tests.helpers import SEEDS, assert_answers, assert_refused
+from tests.helpers import SEEDS, assert_answers, assert_refused, stop_process
 from tests.test_answer_e2e import ANSWERABLE, UNANSWERABLE
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -51,15 +50,6 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60.0
     raise RuntimeError(f"`chroma run` did not answer {url}/api/v2/heartbeat within {timeout_s:.0f} s")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Chroma server on 127.0.0.1 with its data in a tmp dir; stopped with SIGTERM afterwards."""
@@ -80,7 +70,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_ready(url, proc)
         yield url
     finally:
-        _stop(proc)
+        stop_process(proc)
         log.close()
 
 
