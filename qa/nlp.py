@@ -12,7 +12,7 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from index.errors import QAError
 from qa.lexical import STOPWORDS, fold, stem
@@ -104,6 +104,35 @@ def predicate(tok: Token) -> Token | None:
             return t
         t = t.head if t.head.i != t.i else None
     return None
+
+
+@functools.cache
+def units() -> Any:
+    """pint's unit registry (built on first use, ~1 s): one per process."""
+    import pint
+
+    return pint.UnitRegistry()
+
+
+@functools.cache
+def _time_unit(word: str) -> bool:
+    try:
+        return bool(units().parse_units(word).dimensionality == units().parse_units("second").dimensionality)
+    except Exception:  # pint raises its own errors (undefined unit, bad syntax) for any non-unit word
+        return False
+
+
+def is_duration(tokens: Iterable[Token]) -> bool:
+    """Do the tokens hold a stretch of time ("six weeks", "a six-week strike", "the past 24 hours"), as
+    opposed to a point in time ("Monday", "2029", "two years ago", "three months later")? A counted unit
+    of time (pint's dimension of time) that is not the measure of an adverb that makes it a point."""
+    for t in tokens:
+        if t.pos_ != "NOUN" or not _time_unit(t.lemma_.lower()):
+            continue
+        counted = any(c.dep_ == "nummod" for c in t.children)
+        if counted and not (t.dep_ == "npadvmod" and t.head.pos_ == "ADV"):
+            return True
+    return False
 
 
 def tree_distance(a: Token, b: Token) -> int:

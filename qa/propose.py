@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from index.sentences import Sentence
 from qa.lexical import fold
-from qa.nlp import content_keys, is_content, keys, tree_distance
+from qa.nlp import content_keys, is_content, is_duration, keys, tree_distance
 from qa.question import NUMBERS, PROPER, Question
 from qa.retrieve import Group
 from qa.verify import is_subject, locate, negation_agrees, role
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
 
 MAX_SPAN_TOKENS = 12
+DURATION_MISMATCH = 0.25  # type fit of a stretch of time for "when", of a point in time for "how long"
 _REASON_MARKS = frozenset({"because", "since", "as", "so"})
 _REASON_PREPS = frozenset({"because", "due", "owing", "thanks"})
 # How well an entity type fits a question kind whose labels admit several: "who" asks for a person first,
@@ -238,7 +239,7 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights) ->
     )
     f["near"] = _nearness(span, q, weight, total)
     f["linked"] = _linked(span, q, weight, total)
-    f["type"] = _type_fit(c.label, q, span)
+    f["type"] = type_fit(c.label, q, span)
     r = role(q, doc, c.start, c.end)
     f["role"] = 0.0 if r is None else (1.0 if r else -1.0)
     f["subject"] = 1.0 if q.subject_asked and is_subject(doc, c.start, c.end) else 0.0
@@ -284,12 +285,17 @@ def _linked(span: Span, q: Question, weight: dict[str, float], total: float) -> 
     return sum(weight[k] for k in got) / total
 
 
-def _type_fit(label: str, q: Question, span: Span) -> float:
+def type_fit(label: str, q: Question, span: Span) -> float:
     """1 for the asked-for type, 0 for a plain noun phrase that may still be one, -1 for a span that
     cannot be: a count needs a number, a date a date or a number, a person or place no date or figure."""
     has_number = any(t.like_num for t in span)
     if q.labels:
         if label in q.labels:
+            # "when" asks for a point in time, "how long" for a stretch of it: the other kind of date
+            # ("a six-week strike" for when, "2029" for how long) is a weaker fit.
+            asks = {"when": False, "how long": True}.get(q.wh)
+            if label in ("DATE", "TIME") and asks is not None and is_duration(span) != asks:
+                return DURATION_MISMATCH
             return _PREFERENCE.get((q.kind, label), 1.0)
         if q.kind == "number":
             return 0.0 if has_number and label not in ("DATE", "TIME") else -1.0

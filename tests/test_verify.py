@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from qa.decide import Decision, decide
-from qa.nlp import keys, parse
+from qa.nlp import is_duration, keys, parse
+from qa.propose import type_fit
 from qa.question import analyse
 from qa.verify import claim_supported, locate, negation_agrees, role, strip_scaffolding
 
@@ -177,3 +178,43 @@ def test_a_name_no_article_mentions_refuses_and_says_which() -> None:
 )
 def test_the_type_noun_sets_the_answer_labels(question: str, labels: set[str]) -> None:
     assert set(analyse(question).labels) == labels
+
+
+@pytest.mark.parametrize(
+    ("sentence", "phrase", "duration"),
+    [
+        ("Service resumed on Monday after a six-week strike.", "six-week", True),
+        ("Service resumed on Monday after a six-week strike.", "Monday", False),
+        ("The strike lasted six weeks.", "six weeks", True),
+        ("The bridge opened two years ago.", "two years ago", False),
+        ("Three months later the bridge closed.", "Three months later", False),
+        ("The contract runs until 2029.", "2029", False),
+        ("The crossing takes 25 minutes in calm weather.", "25 minutes", True),
+        ("The meeting is on the second Thursday of each month.", "the second Thursday of each month", False),
+    ],
+)
+def test_a_stretch_of_time_is_told_from_a_point_in_it(sentence: str, phrase: str, duration: bool) -> None:
+    doc = parse(sentence)
+    start = sentence.index(phrase)
+    span = doc.char_span(start, start + len(phrase), alignment_mode="expand")
+    assert span is not None
+    assert is_duration(span) is duration
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "best"),
+    [
+        # "when" wants the point, "how long" the stretch, from the same sentence.
+        (
+            "When did the ferry resume service?",
+            "The ferry resumed service on Monday after a six-week strike.",
+            "Monday",
+        ),
+        ("How long did the strike last?", "The strike ended in 2024 after six weeks.", "six weeks"),
+    ],
+)
+def test_when_prefers_a_point_in_time_and_how_long_a_stretch(question: str, sentence: str, best: str) -> None:
+    q = analyse(question)
+    doc = parse(sentence)
+    fits = {e.text: type_fit(e.label_, q, e) for e in doc.ents if e.label_ in ("DATE", "TIME")}
+    assert max(fits, key=lambda t: fits[t]) == best, fits
