@@ -35,7 +35,7 @@ inter_op_num_threads
 
 # PEP 562: Python calls a module's `__getattr__` for a missing attribute (qa/__init__.py, lazy imports).
 __getattr__
-# The context-manager protocol passes `__exit__` the exception, used or not (index/extract.py Reader).
+# The context-manager protocol passes `__exit__` the exception, used or not (index/extract/worker.py Reader).
 exc
 
 # llama_index: abstract methods of BaseEmbedding and CustomLLM that llama_index calls, and the
