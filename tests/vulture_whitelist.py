@@ -14,6 +14,11 @@ chat_completions
 
 # pydantic: the model's configuration (index/settings.py, qa/api_openai.py).
 model_config
+# pydantic: validators that their decorators register, run by model_validate (qa/eval/pairs.py).
+_null_is_empty
+_answers_fit_answerable
+_answers_fit_unanswerable
+_distinct
 # pydantic fields of the OpenAI wire format, serialized into every reply (qa/api_openai.py).
 refusal
 finish_reason
