@@ -3,7 +3,7 @@
 Unchanged files (same content hash of the raw file, read by the same reader version) are not read again and
 embed nothing; a changed file is read and replaced; a deleted one is removed; `rebuild=True` starts over.
 Files other than .txt are read by a worker process with a time and memory limit per file
-(index/extract.py), so one bad file is skipped with its reason and the others are indexed. Each file is
+(index/extract/worker.py), so one bad file is skipped with its reason and the others are indexed. Each file is
 committed on its own, so a crash leaves every file either fully in or fully out.
 """
 

@@ -1,4 +1,5 @@
-"""The Chroma adapter: clients, the two collections, record ids, paged reads and manifest records.
+"""The Chroma adapter: clients, the two collections (opened and stamp-checked), record ids, paged reads
+and manifest records.
 
 Layout: collection `qa_sentences` holds one record per evidence sentence, id `<file>#<n>@<version>`, with
 metadata `sid, file, n, start, end, version` (and `page` for a PDF). Collection `qa_files` is the manifest:
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from index.errors import IndexCorruptError, QAError
+from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QAError
 from index.extract import Extracted
 from index.integrity import REBUILD, check_store
 from index.lock import disk_generation
@@ -86,6 +87,47 @@ def client(settings: Settings) -> Any:
 def collection_names(chroma: Any) -> set[str]:
     """Names of the client's collections (older chromadb returned objects, newer returns names)."""
     return {c if isinstance(c, str) else c.name for c in chroma.list_collections()}
+
+
+def collections(chroma: Any, embed_name: str, embed_dim: int, create: bool) -> tuple[Any, Any]:
+    """The sentence and manifest collections of client `chroma`, created when `create`; the sentence
+    collection's stamp must name embedding model `embed_name` of dimension `embed_dim`.
+
+    IndexMissingError when there is no index and not `create`, IndexMismatchError on another model,
+    IndexCorruptError when Chroma cannot read or open them."""
+    try:
+        names = collection_names(chroma)
+    except Exception as e:
+        raise IndexCorruptError(f"The index cannot be read ({type(e).__name__}: {e}); {REBUILD}.") from e
+    if SENTENCES not in names and not create:
+        raise IndexMissingError("There is no index yet: run `qa index` (or `make run`) first.")
+    try:
+        sent = chroma.get_or_create_collection(
+            SENTENCES,
+            metadata={"embed_model": embed_name, "embed_dim": embed_dim, "schema": SCHEMA},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        # Cosine, though its placeholder vectors are never searched: in an l2 segment hnswlib leaves
+        # `length.bin` uninitialised (NaN here and there past ~1000 articles), which the integrity
+        # check reads as damage; in a cosine segment every norm is written. An existing collection
+        # keeps the space it was created with.
+        files = chroma.get_or_create_collection(
+            FILES,
+            metadata={"schema": SCHEMA},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+    except Exception as e:
+        raise IndexCorruptError(f"The index cannot be opened ({type(e).__name__}: {e}); {REBUILD}.") from e
+    meta = sent.metadata or {}
+    if meta.get("embed_model") != embed_name or int(meta.get("embed_dim", -1)) != embed_dim:
+        raise IndexMismatchError(
+            f"The index was built with embedding model {meta.get('embed_model')} "
+            f"(dimension {meta.get('embed_dim')}), but {embed_name} (dimension {embed_dim}) "
+            f"is configured; {REBUILD}, or set QA_EMBED back."
+        )
+    return sent, files
 
 
 def call(fn: Callable[[], T]) -> T:
@@ -197,22 +239,23 @@ def sentence_records(
     return ids, docs, metas, np.concatenate(vecs) if vecs else np.zeros((0, dim), np.float32)
 
 
+def _drop_collections(settings: Settings) -> None:
+    opened = client(settings)
+    for name in (SENTENCES, FILES):
+        if name in collection_names(opened):
+            opened.delete_collection(name)
+
+
 def wipe(settings: Settings) -> None:
     """Delete the whole index (used by `--rebuild`, inside `writer_lock`). Works even when the files on
     disk are damaged: then they are removed without letting Chroma read them."""
     if settings.chroma_url:
-        opened = client(settings)
-        for name in (SENTENCES, FILES):
-            if name in collection_names(opened):
-                opened.delete_collection(name)
+        _drop_collections(settings)
         return
     path = settings.data_dir / "chroma"
     try:
         check_store(path)
-        opened = client(settings)
-        for name in (SENTENCES, FILES):
-            if name in collection_names(opened):
-                opened.delete_collection(name)
+        _drop_collections(settings)
         return
     except Exception:  # noqa: BLE001 - damaged: remove the files below instead
         pass

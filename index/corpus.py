@@ -26,7 +26,7 @@ LONG_LINE_CHARS = 100_000
 @dataclass(frozen=True)
 class Article:
     """One article: its file name (the citation's `file`), the exact text read from it, and the content
-    hash of the raw file. `format`, `title`, `date` and `pages` come from the reader (`index/extract.py`);
+    hash of the raw file. `format`, `title`, `date` and `pages` come from the reader (`index/extract/`);
     `stamp` names the reader that produced `text`."""
 
     file: str

@@ -27,7 +27,7 @@ import numpy as np
 
 from index import chroma
 from index.chroma import FILES, SCHEMA, SENTENCES, call, split_record_id, to_sentence, wipe
-from index.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
+from index.errors import IndexCorruptError, IndexLockedError
 from index.extract import Extracted
 from index.integrity import REBUILD, check_store
 from index.lock import EXCLUSIVE, OPEN_WAIT_S, SHARED, disk_generation, rw_lock, writer_lock
@@ -74,46 +74,13 @@ class Store:
             self._open(create)
 
     def _open(self, create: bool) -> None:
-        """Check the files, open Chroma and both collections, check the stamp, and count each collection
+        """Check the files, open Chroma and both collections (stamp checked), and count each collection
         (which makes Chroma load its vector segments now, not on the first question)."""
         if self._local:
             self._disk_gen = disk_generation(self._settings)
             check_store(self._settings.data_dir / "chroma")
         self._client = chroma.client(self._settings)
-        try:
-            names = chroma.collection_names(self._client)
-        except Exception as e:
-            raise IndexCorruptError(f"The index cannot be read ({type(e).__name__}: {e}); {REBUILD}.") from e
-        if SENTENCES not in names and not create:
-            raise IndexMissingError("There is no index yet: run `qa index` (or `make run`) first.")
-        try:
-            self._sent = self._client.get_or_create_collection(
-                SENTENCES,
-                metadata={"embed_model": self.embed_name, "embed_dim": self.embed_dim, "schema": SCHEMA},
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None,
-            )
-            # Cosine, though its placeholder vectors are never searched: in an l2 segment hnswlib leaves
-            # `length.bin` uninitialised (NaN here and there past ~1000 articles), which the integrity
-            # check reads as damage; in a cosine segment every norm is written. An existing collection
-            # keeps the space it was created with.
-            self._files = self._client.get_or_create_collection(
-                FILES,
-                metadata={"schema": SCHEMA},
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None,
-            )
-        except Exception as e:
-            raise IndexCorruptError(
-                f"The index cannot be opened ({type(e).__name__}: {e}); {REBUILD}."
-            ) from e
-        meta = self._sent.metadata or {}
-        if meta.get("embed_model") != self.embed_name or int(meta.get("embed_dim", -1)) != self.embed_dim:
-            raise IndexMismatchError(
-                f"The index was built with embedding model {meta.get('embed_model')} "
-                f"(dimension {meta.get('embed_dim')}), but {self.embed_name} (dimension {self.embed_dim}) "
-                f"is configured; {REBUILD}, or set QA_EMBED back."
-            )
+        self._sent, self._files = chroma.collections(self._client, self.embed_name, self.embed_dim, create)
         call(self._files.count)
         self._last.count = call(lambda: int(self._sent.count()))
         if create and "generation" not in (self._files.metadata or {}):

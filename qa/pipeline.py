@@ -15,7 +15,6 @@ from index.settings import Settings
 from qa import prompts
 from qa.cite import defang, split_claims
 from qa.compose import compose, refusal
-from qa.conflicts import warm
 from qa.decide import decide, model_candidates
 from qa.events import Event, final_answer
 from qa.inputs import clean_question, rewrite_followup
@@ -26,6 +25,7 @@ from qa.propose import Evidence, extractive
 from qa.question import analyse
 from qa.retrieve import Group, Retrieval, Retriever
 from qa.types import Answer
+from qa.values import warm
 from qa.weights import WEIGHTS, Weights
 
 # Evidence groups the proposer reads (the model is shown `top_k` of them).

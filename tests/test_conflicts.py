@@ -1,5 +1,5 @@
-"""qa/conflicts.py: answer values normalised by type, grouped into versions, and worded. Every expected
-value below is written by hand."""
+"""qa/values.py, qa/rivals.py, qa/conflicts.py: answer values normalised by type, parallel statements,
+versions and their wording. Every expected value below is written by hand."""
 
 from __future__ import annotations
 
@@ -7,21 +7,9 @@ import math
 
 import pytest
 
-from qa.conflicts import (
-    Value,
-    beside_noun,
-    disagree,
-    frame,
-    group,
-    links,
-    name,
-    normalise,
-    of_event,
-    parallel,
-    same,
-    shown,
-    wording,
-)
+from qa.conflicts import group, shown, wording
+from qa.rivals import beside_noun, frame, links, of_event, parallel
+from qa.values import Value, disagree, name, normalise, same
 
 KM = 1000.0
 MILE = 1609.344

@@ -6,7 +6,7 @@ import pytest
 
 from index.sentences import split_sentences
 from qa.eval.baseline import REFUSAL_CUES, chunk_citation, locate, map_markers
-from qa.eval.metrics import Sources, invalid_reason
+from qa.eval.citations import Sources, invalid_reason
 
 FILE = "a.txt"
 TEXT = (

@@ -6,19 +6,15 @@ from typing import Any
 
 import pytest
 
+from qa.eval.citations import Sources, dangling_markers, evidence_hit, invalid_reason, score_claims
 from qa.eval.metrics import (
-    Sources,
     check_floors,
-    dangling_markers,
-    evidence_hit,
     gold_ids,
     groups_match,
-    invalid_reason,
     latency,
     percentile,
     recall_at_k,
     reciprocal_rank,
-    score_claims,
     score_record,
     summarize,
 )

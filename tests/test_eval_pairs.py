@@ -120,6 +120,32 @@ def test_bad_pairs_are_rejected_with_a_reason(raw: Any, message: str, tmp_path: 
         parse_pairs(raw, tmp_path / "p.yaml")
 
 
+def test_a_refusal_names_the_file_the_item_and_what_to_do(tmp_path: Path) -> None:
+    ok = {"id": "a", "question": "Q?", "answers": ["x"], "evidence": [{"file": "f", "contains": "x"}]}
+    path = tmp_path / "pairs.yaml"
+    fix = "Fix the pairs file (its format is described in pairs.yaml)."
+    cases = [
+        (
+            [ok, ok | {"id": "b", "answerable": False}],
+            f"{path} item 2 ('b'): an unanswerable pair (`answerable: false`) must have no answers. {fix}",
+        ),
+        ([ok, {"question": "Q?"}], f"{path} item 2: `id` must be a non-empty string. {fix}"),
+        ([ok, ok], f"{path} item 2 ('a'): duplicate id. {fix}"),
+        ({"pairs": [ok]}, f"{path}: expected a non-empty list of pairs. {fix}"),
+    ]
+    for raw, message in cases:
+        with pytest.raises(InputError) as e:
+            parse_pairs(raw, path)
+        assert str(e.value) == message
+
+
+def test_empty_lists_may_be_left_blank_in_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.yaml"
+    path.write_text("- id: a\n  question: Who won?\n  answerable: false\n  answers:\n  tags:\n", "utf-8")
+    (got,) = load_pairs(path)
+    assert (got.id, got.answerable, got.answers, got.evidence, got.tags) == ("a", False, (), (), ())
+
+
 def test_unreadable_or_malformed_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="Cannot read"):
         load_pairs(tmp_path / "nope.yaml")

@@ -16,7 +16,8 @@ import pytest
 
 from index.sentences import split_sentences
 from qa.eval import short
-from qa.eval.metrics import Sources, score_record, summarize
+from qa.eval.citations import Sources
+from qa.eval.metrics import score_record, summarize
 from qa.eval.pairs import Evidence, Pair
 
 FILE = "r.txt"

@@ -69,7 +69,7 @@ def test_questions_json_is_recognised_by_its_keys(tmp_path: Path) -> None:
     ],
 )
 def test_bad_questions_are_refused_with_the_reason(change: dict[str, Any], message: str) -> None:
-    with pytest.raises(InputError, match="question 'q1'") as e:
+    with pytest.raises(InputError, match=r"^questions\.json item 1 \('q1'\): ") as e:
         parse_squad([ITEM | change], Path("questions.json"))
     assert message in str(e.value)
 

@@ -24,16 +24,13 @@ from qa.eval.standin import (
     DEFAULT_MIX,
     Entry,
     Script,
-    clean_value,
     mode_for,
     parse_mix,
     parse_prompt,
     prompt_of,
-    score_standin,
-    standin_summary,
-    value_kind,
-    wrong_values,
 )
+from qa.eval.standin_score import score_standin, standin_summary
+from qa.eval.standin_wrong import clean_value, value_kind, wrong_values
 from qa.prompts import REFUSAL
 from tests.standin import MODEL, StandinServer
 

@@ -14,6 +14,11 @@ chat_completions
 
 # pydantic: the model's configuration (index/settings.py, qa/api_openai.py).
 model_config
+# pydantic: validators that their decorators register, run by model_validate (qa/eval/pairs.py).
+_null_is_empty
+_answers_fit_answerable
+_answers_fit_unanswerable
+_distinct
 # pydantic fields of the OpenAI wire format, serialized into every reply (qa/api_openai.py).
 refusal
 finish_reason
@@ -35,7 +40,7 @@ inter_op_num_threads
 
 # PEP 562: Python calls a module's `__getattr__` for a missing attribute (qa/__init__.py, lazy imports).
 __getattr__
-# The context-manager protocol passes `__exit__` the exception, used or not (index/extract.py Reader).
+# The context-manager protocol passes `__exit__` the exception, used or not (index/extract/worker.py Reader).
 exc
 
 # llama_index: abstract methods of BaseEmbedding and CustomLLM that llama_index calls, and the

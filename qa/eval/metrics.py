@@ -4,7 +4,7 @@ A *record* is one pipeline's output for one pair, as written to results.json: a 
 `refused`, `citations` ([{id, file, sentence, quote, start, end}]), `retrieved` (sentence ids, best first),
 `timings` (ms) and optionally `error`. The article texts come in as a `Sources` (file name → text).
 
-Definitions (the report repeats them):
+Definitions (the report repeats them; the citation metrics are computed in qa/eval/citations.py):
 
 - answer accuracy, over answerable pairs: not refused, and every acceptable-answer group of the pair
   matches the answer text (`groups_match`). A refusal of an answerable pair is a wrong answer.
@@ -32,7 +32,8 @@ Definitions (the report repeats them):
   recall and MRR) are the citable sentences that share a character with a gold span.
 - conflict metrics (conflict_surfaced over questions with two or more versions, false_conflict over the
   others): defined in qa/eval/versions.py.
-- stand-in metrics (standin_*), for records answered with the capable-model stand-in: qa/eval/standin.py.
+- stand-in metrics (standin_*), for records answered with the capable-model stand-in:
+  qa/eval/standin_score.py.
 
 "Answered" means not refused and no error. Per-pair rates are averaged over the pairs where they are
 defined (macro), except validity, which is pooled over all citations (micro) because its floor is 100 %.
@@ -44,15 +45,13 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from index.sentences import Sentence, split_sentences
-from qa.cite import MARKER, marker_numbers, split_claims, support
 from qa.eval import short
+from qa.eval.citations import Sources, dangling_markers, evidence_hit, invalid_reason, score_claims
 from qa.eval.pairs import Evidence, Pair, Span
-from qa.eval.standin import score_standin, standin_summary
+from qa.eval.standin_score import score_standin, standin_summary
 from qa.eval.versions import conflict_metrics
 
 RECALL_KS: tuple[int, ...] = (5, 20)
@@ -105,58 +104,6 @@ def groups_match(groups: Sequence[Sequence[str]], text: str) -> bool:
     return bool(groups) and all(any(_phrase(a).search(t) for a in g if a.strip()) for g in groups)
 
 
-# ---- the articles ---------------------------------------------------------------------------------------
-class Sources:
-    """The corpus as the scorer sees it: each file's exact text and its sentences (split on demand)."""
-
-    def __init__(self, texts: Mapping[str, str]) -> None:
-        self._texts = dict(texts)
-        self._sentences: dict[str, list[Sentence]] = {}
-
-    def text(self, file: str) -> str | None:
-        """The file's text, or None when the corpus has no such file."""
-        return self._texts.get(file)
-
-    def sentences(self, file: str) -> list[Sentence]:
-        """All sentences of the file, boilerplate included, numbered as `split_sentences` numbers them."""
-        if file not in self._sentences:
-            text = self._texts.get(file)
-            self._sentences[file] = split_sentences(file, text) if text is not None else []
-        return self._sentences[file]
-
-    def sentence(self, file: str, n: int) -> Sentence | None:
-        """Sentence `n` (1-based) of the file."""
-        sents = self.sentences(file)
-        return sents[n - 1] if 1 <= n <= len(sents) else None
-
-
-def invalid_reason(citation: Mapping[str, Any], sources: Sources) -> str | None:
-    """Why `citation` is not exactly one citable sentence of its file, or None when it is."""
-    file, quote = citation.get("file"), citation.get("quote")
-    start, end, n = citation.get("start"), citation.get("end"), citation.get("sentence")
-    if not isinstance(file, str) or (text := sources.text(file)) is None:
-        return f"file {file!r} is not in the corpus"
-    if not (isinstance(start, int) and isinstance(end, int) and isinstance(n, int)) or not isinstance(
-        quote, str
-    ):
-        return "start, end, sentence or quote missing"
-    if not 0 <= start < end <= len(text):
-        return f"span {start}:{end} is outside the file"
-    if text[start:end] != quote:
-        return f"quote differs from the file text at {start}:{end}"
-    s = sources.sentence(file, n)
-    if s is None:
-        return f"the file has no sentence {n}"
-    if (s.start, s.end) != (start, end):
-        over = sum(1 for x in sources.sentences(file) if x.start < end and x.end > start)
-        return f"span {start}:{end} is not sentence {n} ({s.start}:{s.end}); it overlaps {over} sentence(s)"
-    if citation.get("id") != s.id:
-        return f"id {citation.get('id')!r} is not {s.id!r}"
-    if s.boilerplate:
-        return f"sentence {n} is boilerplate ({s.boilerplate})"
-    return None
-
-
 def gold_ids(evidence: Iterable[Evidence], sources: Sources) -> list[str]:
     """Ids of the citable sentences that hold an evidence string, in evidence order, without repeats."""
     out: dict[str, None] = {}
@@ -184,52 +131,6 @@ def pair_gold_ids(pair: Pair, sources: Sources) -> list[str]:
     if pair.file is not None and pair.spans:
         return span_gold_ids(pair.file, pair.spans, sources)
     return gold_ids(pair.evidence, sources)
-
-
-# ---- citations ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ClaimScore:
-    """One answer sentence: the marker numbers it carries, whether they support it, which are relevant."""
-
-    text: str
-    markers: tuple[int, ...]
-    supported: bool
-    precise: tuple[bool, ...]
-
-
-def score_claims(answer: str, quotes: Sequence[str]) -> list[ClaimScore]:
-    """ALCE citation recall and precision for each claim. Marker k refers to quotes[k-1]; a marker with no
-    quote cites nothing (and is never relevant)."""
-    out: list[ClaimScore] = []
-    for claim in split_claims(answer):
-        cited = [quotes[m - 1] if 1 <= m <= len(quotes) else None for m in claim.markers]
-        real = [q for q in cited if q is not None]
-        supported = bool(real) and support(claim.text, real).supported
-        precise: list[bool] = []
-        for i, q in enumerate(cited):
-            if not supported or q is None:
-                precise.append(False)
-            elif support(claim.text, q).supported:
-                precise.append(True)
-            else:
-                others = [o for j, o in enumerate(cited) if j != i and o is not None]
-                precise.append(not (others and support(claim.text, others).supported))
-        out.append(ClaimScore(claim.text, claim.markers, supported, tuple(precise)))
-    return out
-
-
-def dangling_markers(answer: str, n_citations: int) -> list[int]:
-    """Marker numbers in `answer` that point at no citation, once each."""
-    nums = (n for m in MARKER.finditer(answer) for n in marker_numbers(m))
-    return list(dict.fromkeys(n for n in nums if not 1 <= n <= n_citations))
-
-
-def evidence_hit(citations: Sequence[Mapping[str, Any]], evidence: Iterable[Evidence]) -> bool:
-    """Does some citation quote a gold evidence string from the right file?"""
-    evs = list(evidence)
-    return any(
-        c.get("file") == ev.file and ev.contains in str(c.get("quote") or "") for c in citations for ev in evs
-    )
 
 
 # ---- retrieval ------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Load and validate a pairs file, and draw reproducible samples of it.
+"""Load and validate a pairs file (pydantic models of its two formats), and draw reproducible samples of it.
 
 Two formats, told apart by their keys:
 
@@ -18,7 +18,18 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from index.errors import InputError
 
@@ -81,69 +92,191 @@ def default_pairs_path() -> Path:
     return Path(__file__).resolve().parent / "pairs.yaml"
 
 
-def _fail(path: Path, where: str, what: str) -> InputError:
-    return InputError(f"{path}: {where}: {what}. Fix the pairs file (its format is described in pairs.yaml).")
-
-
-def _str_list(value: Any, path: Path, where: str, name: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _fail(path, where, f"`{name}` must be a list of non-empty strings")
-    return tuple(value)
-
-
-def _new_id(value: Any, seen: set[str], path: Path, where: str) -> str:
-    """A pair's id: a non-empty string not seen before (added to `seen`)."""
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(path, where, "`id` must be a non-empty string")
-    if value in seen:
-        raise _fail(path, f"{where} ({value!r})", "duplicate id")
-    seen.add(value)
+# ---- the file formats, as pydantic models --------------------------------------------------------------
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
     return value
 
 
+def _span(value: list[int]) -> list[int]:
+    if not 0 <= value[0] < value[1]:
+        raise ValueError("not 0 <= start < end")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]
+SpanItem = Annotated[list[int], Field(min_length=2, max_length=2), AfterValidator(_span)]
+_LISTS = ("answers", "evidence", "tags", "plausible", "plausible_spans", "versions", "files")
+# What a field must be, said when a value of it is refused (pydantic's own wording names Python types).
+_FIELD_HELP = {
+    "id": "`id` must be a non-empty string",
+    "question": "`question` must be a non-empty string",
+    "q": "`q` must be a non-empty string",
+    "file": "`file` must be a non-empty string",
+    "answerable": "`answerable` must be true or false",
+    "unanswerable": "`unanswerable` must be true or false",
+    "answers": "`answers` must be a list of non-empty strings",
+    "tags": "`tags` must be a list of non-empty strings",
+    "plausible": "`plausible` must be a list of non-empty strings",
+    "evidence": "`evidence` must be a list; each evidence entry needs a `file` and a `contains` string",
+    "spans": "`spans` must be a list of [start, end) pairs with 0 <= start < end",
+    "plausible_spans": "`plausible_spans` must be a list of [start, end) pairs with 0 <= start < end",
+    "versions": "`versions` must be a list of {value, answers, files}: a `value` string and lists of "
+    "non-empty strings",
+}
+
+
+class _Entry(BaseModel):
+    """An item as written in a file: strict types (YAML's "no" is not false, 1 is not "1"), keys this
+    project does not read are ignored, and a list field may be left empty (`null`)."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+
+    @field_validator(*_LISTS, mode="before", check_fields=False)
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+class EvidenceEntry(_Entry):
+    """`{file, contains}` of a shipped pair."""
+
+    file: Text
+    contains: Text
+
+
+class PairEntry(_Entry):
+    """One pair of a shipped pairs file (`pairs.yaml`; the module docstring)."""
+
+    id: Text
+    question: Text
+    answerable: bool = True
+    answers: list[Text] = []
+    evidence: list[EvidenceEntry] = []
+    tags: list[Text] = []
+
+    @model_validator(mode="after")
+    def _answers_fit_answerable(self) -> PairEntry:
+        if self.answerable and not self.answers:
+            raise ValueError("an answerable pair needs at least one acceptable-answer group (`answers`)")
+        if self.answerable and not self.evidence:
+            raise ValueError("an answerable pair needs at least one evidence entry (`evidence`)")
+        if not self.answerable and self.answers:
+            raise ValueError("an unanswerable pair (`answerable: false`) must have no answers")
+        return self
+
+    def to_pair(self) -> Pair:
+        """The pair this entry describes."""
+        evidence = tuple(Evidence(e.file, e.contains) for e in self.evidence)
+        return Pair(
+            self.id, self.question.strip(), tuple(self.answers), evidence, self.answerable, tuple(self.tags)
+        )
+
+
+class VersionEntry(_Entry):
+    """One of a SQuAD-style question's `versions`; `answers` defaults to the value itself."""
+
+    value: str
+    answers: list[Text] = []
+    files: list[Text] = []
+
+
+class SquadEntry(_Entry):
+    """One question of a SQuAD-style `questions.json` (the module docstring)."""
+
+    id: Text
+    file: Text
+    q: Text
+    unanswerable: bool
+    answers: list[Text]
+    spans: list[SpanItem]
+    plausible: list[Text] = []
+    plausible_spans: list[SpanItem] = []
+    versions: list[VersionEntry] = []
+
+    @model_validator(mode="after")
+    def _answers_fit_unanswerable(self) -> SquadEntry:
+        if not self.unanswerable and not (self.answers and self.spans):
+            raise ValueError("an answerable question needs `answers` and their `spans`")
+        if self.unanswerable and (self.answers or self.spans):
+            raise ValueError("an unanswerable question must have empty `answers` and `spans`")
+        if self.plausible_spans and not self.plausible:
+            raise ValueError("`plausible_spans` without `plausible`")
+        return self
+
+    def to_pair(self) -> Pair:
+        """The pair this question describes."""
+        return Pair(
+            self.id,
+            " ".join(self.q.split()),
+            answerable=not self.unanswerable,
+            tags=("unanswerable",) if self.unanswerable else (),
+            file=self.file,
+            gold=tuple(self.answers),
+            spans=tuple((s[0], s[1]) for s in self.spans),
+            plausible=tuple(self.plausible),
+            plausible_spans=tuple((s[0], s[1]) for s in self.plausible_spans),
+            versions=tuple(
+                PairVersion(v.value, tuple(v.answers) or (v.value,), tuple(v.files)) for v in self.versions
+            ),
+        )
+
+
+EntryT = TypeVar("EntryT", PairEntry, SquadEntry)
+
+
+class ItemsFile(RootModel[list[EntryT]], Generic[EntryT]):
+    """A file of either format: a non-empty list of items with distinct ids."""
+
+    root: list[EntryT] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ItemsFile[EntryT]:
+        seen: set[str] = set()
+        for i, e in enumerate(self.root, 1):
+            if e.id in seen:
+                raise ValueError(f"item {i} ({e.id!r}): duplicate id")
+            seen.add(e.id)
+        return self
+
+
+PairsFile = ItemsFile[PairEntry]
+SquadFile = ItemsFile[SquadEntry]
+
+
+def _refusal(e: ValidationError, raw: Any, path: Path, item: str, fix: str) -> InputError:
+    """The first problem pydantic found, said as `<file> item <n> (<id>): <what>. <fix>`."""
+    err = e.errors()[0]
+    loc, kind = err["loc"], err["type"]
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if not loc:  # the list itself: not a non-empty list, or two items share an id (`msg` names them)
+        return InputError(
+            f"{path} {msg}. {fix}"
+            if kind == "value_error"
+            else f"{path}: expected a non-empty list of {item}s. {fix}"
+        )
+    n = int(loc[0])
+    entry = raw[n] if isinstance(raw, list) and n < len(raw) else None
+    pid = entry.get("id") if isinstance(entry, dict) else None
+    where = f"{path} item {n + 1}" + (f" ({pid!r})" if isinstance(pid, str) and pid.strip() else "")
+    if len(loc) == 1:  # the item as a whole: not a mapping, or its fields do not fit together
+        what = msg if kind == "value_error" else f"each {item} must be a mapping of its keys"
+    else:
+        what = _FIELD_HELP.get(str(loc[1]), f"`{loc[1]}`: {msg}")
+    return InputError(f"{where}: {what}. {fix}")
+
+
+_FIX_PAIRS = "Fix the pairs file (its format is described in pairs.yaml)."
+_FIX_SQUAD = "Fix the questions file (its format is described in qa/eval/sets/README.md)."
+
+
 def parse_pairs(raw: Any, path: Path) -> list[Pair]:
-    """Validate the loaded YAML/JSON value and turn it into pairs."""
-    if not isinstance(raw, list) or not raw:
-        raise _fail(path, "top level", "expected a non-empty list of pairs")
-    pairs: list[Pair] = []
-    seen: set[str] = set()
-    for i, item in enumerate(raw, 1):
-        where = f"pair {i}"
-        if not isinstance(item, dict):
-            raise _fail(path, where, "each pair must be a mapping")
-        pid = _new_id(item.get("id"), seen, path, where)
-        where = f"pair {pid!r}"
-        question = item.get("question")
-        if not isinstance(question, str) or not question.strip():
-            raise _fail(path, where, "`question` must be a non-empty string")
-        answerable = item.get("answerable", True)
-        if not isinstance(answerable, bool):
-            raise _fail(path, where, "`answerable` must be true or false")
-        answers = _str_list(item.get("answers"), path, where, "answers")
-        evidence_raw = item.get("evidence") or []
-        if not isinstance(evidence_raw, list):
-            raise _fail(path, where, "`evidence` must be a list")
-        evidence: list[Evidence] = []
-        for ev in evidence_raw:
-            ok = (
-                isinstance(ev, dict)
-                and isinstance(ev.get("file"), str)
-                and isinstance(ev.get("contains"), str)
-            )
-            if not (ok and ev["file"] and ev["contains"]):
-                raise _fail(path, where, "each evidence entry needs a `file` and a `contains` string")
-            evidence.append(Evidence(ev["file"], ev["contains"]))
-        if answerable and not answers:
-            raise _fail(path, where, "an answerable pair needs at least one acceptable-answer group")
-        if answerable and not evidence:
-            raise _fail(path, where, "an answerable pair needs at least one evidence entry")
-        if not answerable and answers:
-            raise _fail(path, where, "an unanswerable pair must have no answers")
-        tags = _str_list(item.get("tags"), path, where, "tags")
-        pairs.append(Pair(pid, question.strip(), answers, tuple(evidence), answerable, tags))
-    return pairs
+    """Validate the loaded YAML/JSON value of a shipped pairs file and turn it into pairs."""
+    try:
+        return [e.to_pair() for e in PairsFile.model_validate(raw).root]
+    except ValidationError as e:
+        raise _refusal(e, raw, path, "pair", _FIX_PAIRS) from None
 
 
 def is_squad_style(raw: Any) -> bool:
@@ -156,80 +289,15 @@ def is_squad_style(raw: Any) -> bool:
     )
 
 
-def _spans(value: Any, path: Path, where: str, name: str) -> tuple[Span, ...]:
-    if value is None:
-        return ()
-    ok = isinstance(value, list) and all(
-        isinstance(s, list | tuple)
-        and len(s) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in s)
-        and 0 <= s[0] < s[1]
-        for s in value
-    )
-    if not ok:
-        raise _fail(path, where, f"`{name}` must be a list of [start, end) pairs with 0 <= start < end")
-    return tuple((int(s[0]), int(s[1])) for s in value)
-
-
 def parse_squad(raw: Any, path: Path) -> list[Pair]:
     """Validate a SQuAD-style question list (see the module docstring) and turn it into pairs."""
     if not is_squad_style(raw):
-        raise _fail(path, "top level", f"expected a non-empty list of {{{', '.join(sorted(SQUAD_KEYS))}}}")
-    pairs: list[Pair] = []
-    seen: set[str] = set()
-    for i, item in enumerate(raw, 1):
-        pid = _new_id(item["id"], seen, path, f"question {i}")
-        where = f"question {pid!r}"
-        file, q, una = item["file"], item["q"], item["unanswerable"]
-        if not isinstance(file, str) or not file.strip():
-            raise _fail(path, where, "`file` must be a non-empty string")
-        if not isinstance(q, str) or not q.strip():
-            raise _fail(path, where, "`q` must be a non-empty string")
-        if not isinstance(una, bool):
-            raise _fail(path, where, "`unanswerable` must be true or false")
-        gold = _str_list(item["answers"], path, where, "answers")
-        spans = _spans(item["spans"], path, where, "spans")
-        plausible = _str_list(item.get("plausible"), path, where, "plausible")
-        plausible_spans = _spans(item.get("plausible_spans"), path, where, "plausible_spans")
-        if not una and not (gold and spans):
-            raise _fail(path, where, "an answerable question needs `answers` and their `spans`")
-        if una and (gold or spans):
-            raise _fail(path, where, "an unanswerable question must have empty `answers` and `spans`")
-        if plausible_spans and not plausible:
-            raise _fail(path, where, "`plausible_spans` without `plausible`")
-        tags = ("unanswerable",) if una else ()
-        versions = _versions(item.get("versions"), path, where)
-        pairs.append(
-            Pair(
-                pid,
-                " ".join(q.split()),
-                answerable=not una,
-                tags=tags,
-                file=file,
-                gold=gold,
-                spans=spans,
-                plausible=plausible,
-                plausible_spans=plausible_spans,
-                versions=versions,
-            )
-        )
-    return pairs
-
-
-def _versions(value: Any, path: Path, where: str) -> tuple[PairVersion, ...]:
-    """A question's `versions` ([{value, answers, files, …}]), empty when it has none."""
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise _fail(path, where, "`versions` must be a list of {value, answers, files}")
-    out = []
-    for v in value:
-        if not isinstance(v.get("value"), str):
-            raise _fail(path, where, "each version needs a `value` string")
-        answers = _str_list(v.get("answers"), path, where, "versions[].answers")
-        files = _str_list(v.get("files"), path, where, "versions[].files")
-        out.append(PairVersion(v["value"], answers or (v["value"],), files))
-    return tuple(out)
+        keys = ", ".join(sorted(SQUAD_KEYS))
+        raise InputError(f"{path}: expected a non-empty list of {{{keys}}}. {_FIX_SQUAD}")
+    try:
+        return [e.to_pair() for e in SquadFile.model_validate(raw).root]
+    except ValidationError as e:
+        raise _refusal(e, raw, path, "question", _FIX_SQUAD) from None
 
 
 def check_spans(pairs: Sequence[Pair], texts: dict[str, str]) -> list[str]:

@@ -31,7 +31,8 @@ from typing import Any, Literal
 
 from index.errors import InputError, QAError
 from index.settings import Settings
-from qa.eval.metrics import Sources, check_floors, score_record, summarize
+from qa.eval.citations import Sources
+from qa.eval.metrics import check_floors, score_record, summarize
 from qa.eval.pairs import Pair, check_spans, default_pairs_path, load_pairs, sample, select
 from qa.eval.report import format_table, misses, write_chart, write_markdown
 from qa.eval.standin import DEFAULT_MIX, Mix, Script, parse_mix

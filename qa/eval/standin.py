@@ -19,23 +19,8 @@ actually played can differ, and the server logs it (`Reply.played`): when no evi
 answer a strong model cannot answer (`cannot`); with no line free of the gold answer a wrong marker is
 impossible (`gold`); with no same-type value in the evidence there is no wrong answer (`cannot`).
 
-A wrong value of the same type (no tagger needed, deterministic): for a gold answer with a digit, another
-number from the evidence put in the gold answer's first number's place ("1,230 km" → "320 km"); for a
-gold answer with a capitalised word, another capitalised phrase of the evidence; otherwise as many words
-(at most 6) from another line, from its first word that is not a stop word. Values are taken from lines
-that hold no gold answer first, and never overlap a gold answer; one is picked by a hash of the id and
-seed.
-
-Stand-in metrics per record (None where the mode does not apply), keyed by the played mode:
-
-- `standin_correct_kept` (gold): not refused, contains_gold, a short answer of at most 12 words, and a
-  citation covering a gold span (cited_gold_span; evidence hit for pairs without spans);
-- `standin_marker_repaired` (wrong_marker): not refused, contains_gold and a citation covering a gold span;
-- `standin_hallucination_passed` (wrong_answer, plausible): not refused and the answer text contains the
-  wrong value the stand-in asserted (short.contains_phrase);
-- `standin_refusal_honoured` (cannot): refused.
-
-A question the pipeline refused before asking the model is scored under its planned mode.
+A wrong value of the same type comes from qa/eval/standin_wrong.py; the stand-in metrics that score the
+pipeline on what it played, from qa/eval/standin_score.py.
 """
 
 from __future__ import annotations
@@ -51,35 +36,17 @@ from typing import Any
 from index.errors import InputError
 from qa.eval.pairs import Pair
 from qa.eval.short import contains_groups, contains_phrase, squad_tokens
+from qa.eval.standin_wrong import clean_value, wrong_values
 from qa.prompts import REFUSAL
 
 ANSWERABLE_MODES: tuple[str, ...] = ("gold", "wrong_marker", "wrong_answer", "cannot")
 UNANSWERABLE_MODES: tuple[str, ...] = ("plausible", "cannot")
 _DEFAULT_ANSWERABLE = (("gold", 4.0), ("wrong_marker", 2.0), ("wrong_answer", 2.0), ("cannot", 2.0))
 _DEFAULT_UNANSWERABLE = (("plausible", 7.0), ("cannot", 3.0))
-MAX_SHORT_WORDS = 12
-STANDIN_RATES: tuple[str, ...] = (
-    "standin_correct_kept",
-    "standin_marker_repaired",
-    "standin_hallucination_passed",
-    "standin_refusal_honoured",
-)
 _EVIDENCE = re.compile(r"^\s*\[(\d{1,3})\]\s*(\S.*?)\s*$")
 _QUESTION = re.compile(r"^\s*Question\s*:\s*(\S.*?)\s*$", re.IGNORECASE)
 _ANSWER = re.compile(r"^\s*Answer\s*:", re.IGNORECASE)
 _ABOUT = re.compile(r"\s*\(about:.*\)\s*$", re.DOTALL)
-# A number as a whole token: "1,230", "74,000", "1st" (an ordinal), not the "1990" of "1990s".
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?!\w)")
-_CAPITALISED = re.compile(
-    r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|du|da|van|von|der|den|la|le|the|and|&)\s+)?[A-Z][\w'’.-]*)*"
-)
-_STOP_WORDS = (
-    "a an the in on at of to for from by with and or but as it its this that these those he she they we i "
-    "is are was were be been has have had do does did not no after before during when while if however "
-    "there their his her which who whom what where why how than then also such into over under"
-)
-_STOP = frozenset(_STOP_WORDS.split())
-_TRAILING = ".,;: "
 
 
 # ---- the mix and the planned mode -----------------------------------------------------------------------
@@ -247,103 +214,6 @@ class Reply:
         return asdict(self)
 
 
-def value_kind(value: str) -> str:
-    """`number` (it has a digit), `name` (a capitalised word past a leading article) or `phrase`."""
-    if re.search(r"\d", value):
-        return "number"
-    words = re.sub(r"^(?:the|a|an)\s+", "", value.strip(), flags=re.IGNORECASE).split()
-    return "name" if any(w[:1].isupper() for w in words) else "phrase"
-
-
-def _candidates(kind: str, line: str) -> list[str]:
-    if kind == "number":
-        return _NUMBER.findall(line)
-    if kind == "name":
-        out = []
-        for m in _CAPITALISED.finditer(line):
-            phrase = m.group().rstrip(".’'")
-            words = phrase.split()
-            if all(w.lower() in _STOP for w in words):
-                continue
-            if len(words) == 1 and not line[: m.start()].strip():
-                continue  # a sentence's first word is capitalised by grammar, not because it is a name
-            out.append(phrase)
-        return out
-    return []
-
-
-def _phrase_window(line: str, n: int, avoid: set[str]) -> str | None:
-    words = line.split()
-    for i, w in enumerate(words):
-        t = squad_tokens(w)
-        if t and t[0] not in _STOP and t[0] not in avoid:
-            return " ".join(words[i : i + n]).rstrip(_TRAILING)
-    return None
-
-
-def wrong_values(
-    value: str, alternatives: Sequence[str], lines: Sequence[tuple[int, str]], gold_lines: set[int]
-) -> list[tuple[str, int]]:
-    """Same-type wrong values (value, line number) from the evidence: lines without a gold answer first;
-    none overlaps a gold answer. A number is replaced by another of the same kind (ordinal or not),
-    preferably with as many digits (a year for a year)."""
-    kind = value_kind(value)
-    gold_tokens = {t for a in alternatives for t in squad_tokens(a)}
-    gold_numbers = {n.replace(",", "") for a in alternatives for n in _NUMBER.findall(a)}
-    first = _NUMBER.search(value)
-    if kind == "number" and first is None:  # a digit inside a word ("A380"): no number to replace
-        kind = "phrase"
-    ordered = [ln for ln in lines if ln[0] not in gold_lines] + [ln for ln in lines if ln[0] in gold_lines]
-    out: dict[str, tuple[str, int, bool]] = {}  # normalised value → (value, line, same size as the gold)
-    for n, line in ordered:
-        for cand in _candidates(kind, line):
-            same_size = True
-            if kind == "number":
-                assert first is not None
-                if cand.replace(",", "") in gold_numbers or _ordinal(cand) != _ordinal(first.group()):
-                    continue
-                wrong = value[: first.start()] + cand + value[first.end() :]
-                same_size = _digits(cand) == _digits(first.group())
-            elif set(squad_tokens(cand)) & gold_tokens:
-                continue
-            else:
-                wrong = cand
-            out.setdefault(" ".join(squad_tokens(wrong)), (wrong, n, same_size))
-    found = [(w, n) for w, n, same in out.values() if same] or [(w, n) for w, n, _ in out.values()]
-    return found or wrong_values_phrase(value, lines, gold_lines, gold_tokens)
-
-
-def _ordinal(number: str) -> bool:
-    return number[-1:].isalpha()
-
-
-def _digits(number: str) -> int:
-    return sum(ch.isdigit() for ch in number)
-
-
-def clean_value(value: str) -> str:
-    """An answer as a model would say it: no leading "(~", no trailing punctuation or unmatched ")"."""
-    v = value.strip().lstrip("~([{\"'“‘ ").rstrip(_TRAILING + "\"'”’")
-    if v.endswith(")") and "(" not in v:
-        v = v[:-1].rstrip(_TRAILING)
-    return v or value.strip()
-
-
-def wrong_values_phrase(
-    value: str, lines: Sequence[tuple[int, str]], gold_lines: set[int], gold_tokens: set[str]
-) -> list[tuple[str, int]]:
-    """The `phrase` fallback: as many words as the gold answer (at most 6) from a line without it."""
-    n_words = max(1, min(6, len(value.split())))
-    out = []
-    for n, line in lines:
-        if n in gold_lines:
-            continue
-        w = _phrase_window(line, n_words, gold_tokens)
-        if w and not set(squad_tokens(w)) & gold_tokens:
-            out.append((w, n))
-    return out
-
-
 def _answer(value: str, marker: int) -> str:
     return f"{clean_value(value)} [{marker}]."
 
@@ -434,41 +304,3 @@ class Script:
             wrong, n = cands[_pick(self.seed, entry.id, "value", len(cands))]
             return say(_answer(wrong, n), "wrong_answer", clean_value(wrong), n)
         return say(_answer(value, n_gold), "gold", value, n_gold)
-
-
-# ---- scoring --------------------------------------------------------------------------------------------
-def score_standin(
-    info: Mapping[str, Any], metrics: Mapping[str, Any], answer: str, answered: bool
-) -> dict[str, Any]:
-    """The stand-in metrics of one record (module docstring). `info` is the stand-in's log entry for the
-    question (`Reply.as_dict()`), or `{"mode": planned}` when the model was not asked; `metrics` are the
-    record's other metrics."""
-    played = info.get("played") or info.get("mode")
-    value = info.get("value")
-    out: dict[str, Any] = {"standin_mode": played} | dict.fromkeys(STANDIN_RATES)
-    span = metrics.get("cited_gold_span")
-    span_ok = bool(span) if span is not None else bool(metrics.get("evidence_hit"))
-    kept = answered and bool(metrics.get("contains_gold"))
-    if played == "gold":
-        words = metrics.get("short_answer_words")
-        out["standin_correct_kept"] = kept and words is not None and words <= MAX_SHORT_WORDS and span_ok
-    elif played == "wrong_marker":
-        out["standin_marker_repaired"] = kept and span_ok
-    elif played in ("wrong_answer", "plausible"):
-        out["standin_hallucination_passed"] = answered and bool(value) and contains_phrase(answer, str(value))
-    elif played == "cannot":
-        out["standin_refusal_honoured"] = bool(metrics.get("refused"))
-    return out
-
-
-def standin_summary(metrics: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Means of the stand-in metrics and how often each mode was played; empty when no record has them."""
-    ms = [m for m in metrics if "standin_mode" in m]
-    if not ms:
-        return {}
-    out: dict[str, Any] = {}
-    for key in STANDIN_RATES:
-        vals = [float(m[key]) for m in ms if m.get(key) is not None]
-        out[key] = sum(vals) / len(vals) if vals else None
-    out["standin_modes"] = dict(sorted(Counter(str(m["standin_mode"]) for m in ms).items()))
-    return out
