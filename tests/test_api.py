@@ -462,6 +462,33 @@ def test_client_leaving_mid_stream_cancels_the_answer(scripted: tuple[LiveServer
         assert c.post("/api/ask", json={"question": DISTRICT}).status_code == 200
 
 
+def test_a_waiting_stream_gets_keepalive_comments_then_its_events(
+    scripted: tuple[LiveServer, ScriptedLLM],
+) -> None:
+    server, llm = scripted
+    llm.mode, llm.entered, llm.release = "block", threading.Event(), threading.Event()
+    lines: list[str] = []
+    try:
+        with (
+            client(server.url, TOKEN) as c,
+            c.stream("POST", "/api/ask/stream", json={"question": DISTRICT}) as r,
+        ):
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+            for line in r.iter_lines():
+                lines.append(line)
+                if line == ": keep-alive":  # sent while the model holds the answer (every KEEPALIVE_S)
+                    llm.release.set()
+    finally:
+        llm.release.set()
+        llm.mode = "echo"
+    assert ": keep-alive" in lines
+    # The wire format clients parse: `event: <name>` then one `data:` line of JSON, then a blank line.
+    first = lines.index("event: meta")
+    assert lines[first + 1].startswith("data: {") and lines[first + 2] == ""
+    kinds = [e for e, _ in parse_sse(lines)]
+    assert kinds[0] == "meta" and kinds[-1] == "done" and "error" not in kinds
+
+
 def test_backend_failure_is_503_or_an_error_event(scripted: tuple[LiveServer, ScriptedLLM]) -> None:
     server, llm = scripted
     llm.mode = "fail"
