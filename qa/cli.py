@@ -131,7 +131,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from qa.api import serve
+    from qa.api.app import serve
 
     serve(_settings(args), host=args.host, port=args.port)
     return 0

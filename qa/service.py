@@ -1,4 +1,4 @@
-"""One answering service per server process, shared by the HTTP API (qa/api.py) and the chat UI (ui/).
+"""One answering service per server process, shared by the HTTP API (qa/api/) and the chat UI (ui/).
 
 It owns the pipeline (built lazily, retried until the index and backend are there), schedules its work
 (qa/schedule.py: the CPU work of one question at a time, briefly; the model's generation one at a time, and
@@ -22,15 +22,14 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING
 
 from index.errors import QAError
 from index.settings import Settings
 from qa.events import Event, final_answer
 from qa.inputs import CONTROL
 from qa.schedule import ScheduledLLM, Scheduler
+from qa.schemas import BackendStatus, Health, IndexStatus, QueueStatus, SourceDoc, SourceSentence
 from qa.types import Answer
 
 if TYPE_CHECKING:
@@ -61,60 +60,6 @@ class BusyError(QAError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class SourceSentence(BaseModel):
-    """One indexed sentence of an article, as the source viewer shows it."""
-
-    id: str = Field(description="Sentence id `<file>#<n>`, as in Citation.id.")
-    n: int = Field(description="1-based sentence number within the file.")
-    start: int = Field(description="Character offset where the sentence starts in the file.")
-    end: int = Field(description="Character offset where the sentence ends in the file.")
-    text: str = Field(description="The exact sentence: file_text[start:end].")
-
-
-class SourceDoc(BaseModel):
-    """An article's indexed sentences, in order. Boilerplate (share widgets, disclaimers) is not indexed,
-    so sentence numbers may skip."""
-
-    file: str
-    sentences: list[SourceSentence]
-
-
-class IndexStatus(BaseModel):
-    """Whether the index can be read, and what it holds."""
-
-    ready: bool
-    articles: int = 0
-    sentences: int = 0
-    error: str | None = None
-
-
-class BackendStatus(BaseModel):
-    """Which language-model backend answers, and why it was chosen."""
-
-    ready: bool
-    backend: str = ""
-    model: str = ""
-    reason: str = ""
-    error: str | None = None
-
-
-class QueueStatus(BaseModel):
-    """API requests admitted now (answering or waiting their turn) and the limit before 503."""
-
-    in_flight: int
-    limit: int
-    at_model: int = Field(default=0, description="Answers waiting for the language model or using it.")
-
-
-class Health(BaseModel):
-    """`GET /api/health`: `ok` when questions can be answered."""
-
-    status: Literal["ok", "unavailable"]
-    index: IndexStatus
-    backend: BackendStatus
-    queue: QueueStatus
 
 
 class AnswerRun:

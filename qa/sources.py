@@ -1,6 +1,6 @@
 """What a source viewer shows of one indexed article: the text read from the file (never the raw file, never
 HTML made from it), its indexed sentences with their spans into that text, and for a PDF each sentence's
-page. Shared by `GET /api/sources/{file}` (qa/api.py) and the chat's source panel (ui/).
+page. Shared by `GET /api/sources/{file}` (qa/api/routes.py) and the chat's source panel (ui/).
 
 The text comes from the index (the store keeps what was read from each file), looked up by the exact name
 of an indexed article; nothing here touches the file system.
@@ -11,7 +11,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from index.extract import page_at
-from qa.service import QAService, SourceSentence
+from qa.schemas import SourceSentence
+from qa.service import QAService
 
 
 class SourceViewSentence(SourceSentence):

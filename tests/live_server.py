@@ -66,7 +66,7 @@ def start_server(app: FastAPI, settings: Settings, service: QAService) -> LiveSe
 
 def serve(service: QAService, ui: bool = False) -> LiveServer:
     """The app around `service` (with the chat when `ui`), served on a free loopback port."""
-    from qa.api import create_app
+    from qa.api.app import create_app
 
     return start_server(create_app(service.settings, service, ui=ui), service.settings, service)
 
@@ -90,7 +90,7 @@ def shared_server(data_dir: Path) -> LiveServer:
     global _shared
     with _shared_lock:
         if _shared is None:
-            from qa.api import create_app
+            from qa.api.app import create_app
 
             settings = settings_from_env(
                 QA_DATA_DIR=str(data_dir),

@@ -24,7 +24,7 @@ import openai
 import pytest
 
 from index.errors import QAError
-from qa.api import create_app
+from qa.api.app import create_app
 from qa.pipeline import Pipeline
 from qa.present import with_footnotes
 from qa.retrieve import Retriever
@@ -47,6 +47,9 @@ from tests.sse import parse_sse
 
 TOKEN = "s3cret-token"
 DISTRICT = "Which district did the Taliban take?"
+# The seeds disagree on one distance: four articles give one kilometre ("1 kilometer", "one kilometer", "a
+# kilometer (0.6 mile)", "a kilometre"), and one of them converts it to "6 miles".
+DISTANCE = "How close did the Taliban get to the city of Kunduz?"
 FILE = "000_f9686eb01d8f09a5.txt"
 
 
@@ -160,6 +163,7 @@ def test_openai_client_non_streaming(live: LiveServer, district: dict[str, Any])
     assert extra["citations"] == [c.model_dump() for c in expected.citations]
     assert (msg.model_extra or {})["citations"] == extra["citations"]
     assert extra["refused"] is False
+    assert extra["conflicts"] == (msg.model_extra or {})["conflicts"] == []  # the five articles agree
 
 
 def test_openai_client_streaming(live: LiveServer, district: dict[str, Any]) -> None:
@@ -182,6 +186,30 @@ def test_openai_client_streaming(live: LiveServer, district: dict[str, Any]) -> 
     assert chunks[-1].usage is not None and chunks[-1].choices == []
 
 
+def test_openai_carries_the_versions_when_the_articles_disagree(live: LiveServer) -> None:
+    oa = openai.OpenAI(base_url=live.url + "/v1", api_key="unused", max_retries=0, timeout=300)
+    messages: list[Any] = [{"role": "user", "content": DISTANCE}]
+    resp = oa.chat.completions.create(model="x", messages=messages)
+    extra = resp.model_extra or {}
+    conflicts = extra["conflicts"]
+    assert [v["files"] for v in conflicts] == [4, 1]
+    assert "kilomet" in conflicts[0]["value"] and conflicts[1]["value"] == "6 miles"
+    # Each version's citations are 1-based indices into the reply's citations, which state it.
+    cited = extra["citations"]
+    assert all(1 <= k <= len(cited) for v in conflicts for k in v["citations"])
+    miles = conflicts[1]["citations"]
+    assert miles and all("6 miles" in cited[k - 1]["quote"] for k in miles)
+    assert len({cited[k - 1]["file"] for k in conflicts[0]["citations"]}) == 4
+    assert (resp.choices[0].message.model_extra or {})["conflicts"] == conflicts
+    # Streamed, the final chunk carries the same versions, on its choice and at the top level.
+    chunks = list(oa.chat.completions.create(model="x", messages=messages, stream=True))
+    final = [ch for ch in chunks if ch.choices and ch.choices[0].finish_reason == "stop"]
+    assert len(final) == 1
+    assert (final[0].model_extra or {})["conflicts"] == conflicts
+    assert (final[0].choices[0].model_extra or {})["conflicts"] == conflicts
+    assert all("conflicts" not in (ch.model_extra or {}) for ch in chunks if ch is not final[0])
+
+
 def test_openai_stream_ends_with_done_sentinel(live: LiveServer) -> None:
     body = {
         "model": "x",
@@ -193,7 +221,7 @@ def test_openai_stream_ends_with_done_sentinel(live: LiveServer) -> None:
     assert raw[-1] == "[DONE]"
     chunks = [json.loads(d) for d in raw[:-1]]
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
-    assert chunks[-1]["refused"] is True and chunks[-1]["citations"] == []
+    assert chunks[-1]["refused"] is True and chunks[-1]["citations"] == [] and chunks[-1]["conflicts"] == []
     assert "".join(ch["choices"][0]["delta"].get("content", "") for ch in chunks).startswith(
         "I cannot answer"
     )
@@ -341,6 +369,13 @@ def test_token_lets_requests_through_and_the_chat_asks_for_it(
         with pytest.raises(openai.AuthenticationError):
             openai.OpenAI(base_url=server.url + "/v1", api_key="wrong", max_retries=0).models.list()
         assert c.get("/ui/config").status_code == 401  # the chat is behind Gradio's login
+        # With the token, a path under /api or /v1 that names no route is 404, a route's path with another
+        # method 405.
+        assert c.get("/api/nope").status_code == c.get("/v1").status_code == 404
+        nope = c.get("/api/nope").json()["error"]
+        assert nope == {"message": "Not found.", "type": "HTTPError", "code": 404}
+        wrong = c.get("/api/ask")
+        assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
 
 
 def test_scripted_answer_goes_through_verification(scripted: tuple[LiveServer, ScriptedLLM]) -> None:
@@ -425,6 +460,33 @@ def test_client_leaving_mid_stream_cancels_the_answer(scripted: tuple[LiveServer
     llm.mode = "echo"
     with client(server.url, TOKEN) as c:
         assert c.post("/api/ask", json={"question": DISTRICT}).status_code == 200
+
+
+def test_a_waiting_stream_gets_keepalive_comments_then_its_events(
+    scripted: tuple[LiveServer, ScriptedLLM],
+) -> None:
+    server, llm = scripted
+    llm.mode, llm.entered, llm.release = "block", threading.Event(), threading.Event()
+    lines: list[str] = []
+    try:
+        with (
+            client(server.url, TOKEN) as c,
+            c.stream("POST", "/api/ask/stream", json={"question": DISTRICT}) as r,
+        ):
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+            for line in r.iter_lines():
+                lines.append(line)
+                if line == ": keep-alive":  # sent while the model holds the answer (every KEEPALIVE_S)
+                    llm.release.set()
+    finally:
+        llm.release.set()
+        llm.mode = "echo"
+    assert ": keep-alive" in lines
+    # The wire format clients parse: `event: <name>` then one `data:` line of JSON, then a blank line.
+    first = lines.index("event: meta")
+    assert lines[first + 1].startswith("data: {") and lines[first + 2] == ""
+    kinds = [e for e, _ in parse_sse(lines)]
+    assert kinds[0] == "meta" and kinds[-1] == "done" and "error" not in kinds
 
 
 def test_backend_failure_is_503_or_an_error_event(scripted: tuple[LiveServer, ScriptedLLM]) -> None:

@@ -32,7 +32,7 @@ from index.embed import make_embedder
 from index.errors import IndexCorruptError, IndexLockedError
 from index.settings import Settings
 from index.store import Store, disk_generation
-from qa.api import create_app
+from qa.api.app import create_app
 from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService

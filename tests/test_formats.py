@@ -277,7 +277,7 @@ def test_web_page_title_is_read_once_and_encodings_are_honoured() -> None:
 @pytest.fixture(scope="module")
 def api(every: tuple[Settings, Path, IndexReport]) -> Iterator[tuple[LiveServer, Settings]]:
     """The HTTP API over the every-format index, with a scripted backend (no model is loaded)."""
-    from qa.api import create_app
+    from qa.api.app import create_app
     from qa.pipeline import Pipeline
     from qa.retrieve import Retriever
     from qa.service import QAService

@@ -20,7 +20,7 @@ from index.build import evidence_sentences, index_corpus
 from index.embed import make_embedder
 from index.settings import Settings
 from index.store import Store
-from qa.api import create_app
+from qa.api.app import create_app
 from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from qa.api import create_app
+from qa.api.app import create_app
 from qa.inputs import clean_question, rewrite_followup
 from qa.pipeline import Pipeline
 from qa.retrieve import Retriever

@@ -21,7 +21,7 @@ from qa.present import (
     unsent_claims,
     with_footnotes,
 )
-from qa.service import SourceDoc, SourceSentence
+from qa.schemas import SourceDoc, SourceSentence
 from qa.types import Answer, Citation, Conflict
 from ui.render import render_answer, render_chat, render_source
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from qa.api import create_app, serve
+from qa.api.app import create_app, serve
 from qa.cli import build_parser
 from qa.pipeline import Pipeline
 from qa.retrieve import Retriever

@@ -6,20 +6,20 @@ Never imported or run; `vulture qa index ui tests/vulture_whitelist.py` reads ea
 
 # ruff: noqa: B018, F821
 
-# FastAPI route functions: the decorator registers them, nothing calls them by name (qa/api.py,
-# qa/api_openai.py).
+# FastAPI route functions: the decorator registers them, nothing calls them by name (qa/api/app.py,
+# qa/api/routes.py, qa/api/openai.py).
 ask_stream
 favicon
 chat_completions
 
-# pydantic: the model's configuration (index/settings.py, qa/api_openai.py).
+# pydantic: the model's configuration (index/settings.py, qa/api/openai.py).
 model_config
 # pydantic: validators that their decorators register, run by model_validate (qa/eval/pairs.py).
 _null_is_empty
 _answers_fit_answerable
 _answers_fit_unanswerable
 _distinct
-# pydantic fields of the OpenAI wire format, serialized into every reply (qa/api_openai.py).
+# pydantic fields of the OpenAI wire format, serialized into every reply (qa/api/openai.py).
 refusal
 finish_reason
 completion_tokens
@@ -30,9 +30,6 @@ owned_by
 # A pydantic field of GET /api/health's `queue` (qa/service.py QueueStatus); the same name is
 # QAService.in_flight, which the API and fault tests read to wait for admitted requests to finish.
 in_flight
-
-# Starlette: StreamingResponse reads the class attribute `media_type` (qa/api_common.py EventStream).
-media_type
 
 # onnxruntime: SessionOptions attributes, read when the session is created (index/embed.py).
 intra_op_num_threads

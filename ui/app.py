@@ -2,7 +2,7 @@
 
 Only Gradio wiring lives here; answers come from `QAService.start` (qa/service.py), the example questions
 from `QAService.examples` (made from the indexed articles), the HTML from ui/render.py (which escapes
-every text it shows). Mounted into the FastAPI app by qa/api.py.
+every text it shows). Mounted into the FastAPI app by qa/api/app.py.
 
 When the model refines an answer the pipeline has already verified, that answer is shown at once, marked
 "Refining…", with a Stop control: stopping keeps it as the answer and cancels the run.

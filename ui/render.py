@@ -14,7 +14,7 @@ from typing import Any
 
 from qa.cite import MARKER, marker_numbers, strip_markers
 from qa.present import siblings
-from qa.service import Health, SourceDoc
+from qa.schemas import Health, SourceDoc
 from qa.sources import SourceView
 from qa.types import Answer, Citation
 

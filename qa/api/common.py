@@ -1,20 +1,16 @@
-"""What the native API (qa/api.py) and the OpenAI-compatible API (qa/api_openai.py) share: the error body,
-the mapping from QAError to HTTP status, the question check, and reading a pipeline run without blocking
-the event loop."""
+"""What the native API (qa/api/routes.py) and the OpenAI-compatible API (qa/api/openai.py) share: the error
+body, the mapping from QAError to HTTP status, the question check, the service dependency, and reading a
+pipeline run without blocking the event loop."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request
 from pydantic import BaseModel, Field
-from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
 
 from index.errors import (
     BackendError,
@@ -34,8 +30,8 @@ log = logging.getLogger(__name__)
 
 # Largest request body accepted on /api and /v1: a long conversation fits, a flood does not.
 MAX_BODY_BYTES = 1_000_000
-# A comment line keeps a queued stream's connection alive through proxies.
-KEEPALIVE_S = 10.0
+# How long a worker thread waits for the run's next event before the consumer looks again (so a cancelled
+# stream lets go of its thread within this time).
 _POLL_S = 0.25
 
 
@@ -57,10 +53,16 @@ class QuestionTooLongError(InputError):
     """The question exceeds `max_question_chars` (HTTP 413)."""
 
 
+class AuthError(QAError):
+    """A request to /api or /v1 without the server's bearer token (HTTP 401, qa/api/auth.py)."""
+
+
 def status_of(e: QAError) -> int:
     """The HTTP status for a QAError."""
     if isinstance(e, QuestionTooLongError):
         return 413
+    if isinstance(e, AuthError):
+        return 401
     if isinstance(e, InputError):
         return 422
     if isinstance(
@@ -124,62 +126,18 @@ ServiceDep = Annotated[QAService, Depends(get_service)]
 
 async def answer_events(
     service: QAService, question: str, history: Sequence[dict[str, str]] | None, top_k: int | None
-) -> AsyncIterator[Event | None]:
-    """The pipeline's events, read in worker threads so the event loop stays free. Yields None as a
-    keep-alive tick when nothing happened for KEEPALIVE_S (the run is waiting for its turn). If the
-    consumer stops early (client gone), the run is cancelled."""
+) -> AsyncIterator[Event]:
+    """The pipeline's events, read in worker threads so the event loop stays free. If the consumer stops
+    early (the client went away and the stream was cancelled), the run is cancelled."""
     run = service.start(question, history, top_k)
-    idle = 0.0
     try:
         while True:
             try:
                 ev = await anyio.to_thread.run_sync(run.next, _POLL_S)
             except TimeoutError:
-                idle += _POLL_S
-                if idle >= KEEPALIVE_S:
-                    idle = 0.0
-                    yield None
-                continue
+                continue  # still queued or generating: look again (a cancellation lands here)
             if ev is None:
                 return
-            idle = 0.0
             yield ev
     finally:
         run.cancel()
-
-
-def sse(data: Any, event: str | None = None) -> bytes:
-    """One server-sent event; `data` is JSON-encoded on one line (or sent as is when it is a str)."""
-    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {payload}\n\n".encode()
-
-
-SSE_KEEPALIVE = b": keep-alive\n\n"
-
-
-class EventStream(StreamingResponse):
-    """A text/event-stream response that notices a client leaving at once (not only at the next write,
-    which for a queued or prefilling answer can be seconds away), which cancels the answer, and that runs
-    `on_close` however it ends: finished, failed, or never started (so an admission slot cannot leak)."""
-
-    media_type = "text/event-stream"
-
-    def __init__(self, content: AsyncIterator[bytes], on_close: Callable[[], None]) -> None:
-        super().__init__(content, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        self._on_close = on_close
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            async with anyio.create_task_group() as tg:
-
-                async def stream() -> None:
-                    with contextlib.suppress(OSError):  # the client went away mid-write
-                        await self.stream_response(send)
-                    tg.cancel_scope.cancel()
-
-                tg.start_soon(stream)
-                await self.listen_for_disconnect(receive)
-                tg.cancel_scope.cancel()
-        finally:
-            self._on_close()

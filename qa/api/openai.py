@@ -3,15 +3,16 @@
 The last user message is the question; the messages before it are the history (a follow-up is made
 standalone by the pipeline). The reply's content is the verified answer followed by footnotes
 (`[1] file, sentence n: “quote”`); the same citations come as data in `citations`, on the message (or the
-final chunk's choice) and at the top level.
+final chunk's choice) and at the top level, and beside them `conflicts`: when the articles disagree, every
+version of the answer with the citations that state it (`Answer.conflicts`, as in /api/ask).
 
 Streaming sends verified answers, not the raw model tokens: an OpenAI client concatenates every
 `delta.content` and cannot take text back, while raw tokens carry the model's evidence numbers and
 sentences that verification may drop. When the model is about to refine an answer the pipeline has
 already verified, that answer (the draft) is sent at once, with its footnotes; if the final answer differs,
 it follows after a blank line as "Refined: …" with its own footnotes. Otherwise the content chunks start
-once the answer is verified. The final chunk's `citations` are the final answer's. A queued request first
-gets the role chunk and keep-alive comments.
+once the answer is verified. The final chunk's `citations` and `conflicts` are the final answer's. A queued
+request first gets the role chunk and keep-alive comments.
 """
 
 from __future__ import annotations
@@ -22,26 +23,23 @@ from collections.abc import AsyncIterator
 from contextlib import ExitStack
 from typing import Any, Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from index.errors import InputError
-from qa.api_common import (
-    ERROR_RESPONSES,
-    MAX_BODY_BYTES,
-    SSE_KEEPALIVE,
-    EventStream,
+from qa.api.auth import add_fallback, guarded_router
+from qa.api.common import (
     ServiceDep,
     answer_events,
     check_question,
     error_payload,
-    sse,
 )
+from qa.api.sse import event, event_stream, stream_responses, text_event
 from qa.present import refinement, with_footnotes
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, Conflict
 
-router = APIRouter(prefix="/v1", tags=["openai"], responses=ERROR_RESPONSES, max_body_size=MAX_BODY_BYTES)
+router = guarded_router("/v1", "openai")
 _CHUNK_CHARS = 24  # content is sent in pieces of about this size, split at spaces
 
 
@@ -80,12 +78,19 @@ class ChatCompletionRequest(BaseModel):
 
 
 # ---- response ------------------------------------------------------------------------------------------
+_CONFLICTS = (
+    "Extension: when the articles disagree, every version of the answer, the most supported first; each "
+    "version's `citations` are 1-based indices into `citations`. Empty when they agree."
+)
+
+
 class AssistantMessage(BaseModel):
     """The answer with footnotes, and its citations as data."""
 
     role: Literal["assistant"] = "assistant"
     content: str
     citations: list[Citation] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list, description=_CONFLICTS)
     refusal: str | None = None
 
 
@@ -106,7 +111,7 @@ class Usage(BaseModel):
 
 
 class ChatCompletion(BaseModel):
-    """A non-streaming reply, plus `citations` and `refused` at the top level."""
+    """A non-streaming reply, plus `citations`, `conflicts` and `refused` at the top level."""
 
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -115,6 +120,7 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     usage: Usage
     citations: list[Citation] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list, description=_CONFLICTS)
     refused: bool = False
 
 
@@ -175,15 +181,14 @@ async def models(service: ServiceDep) -> ModelList:
     "/chat/completions",
     response_model=ChatCompletion,
     summary="OpenAI-compatible chat completion with citations",
-    responses={
-        200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            "description": "`chat.completion`, or with `stream: true` a stream of "
-            "`chat.completion.chunk` events ending with `data: [DONE]`.",
-        }
-    },
+    responses=stream_responses(
+        "`chat.completion`, or with `stream: true` a stream of `chat.completion.chunk` events ending with "
+        "`data: [DONE]`."
+    ),
 )
-async def chat_completions(req: ChatCompletionRequest, service: ServiceDep) -> ChatCompletion | EventStream:
+async def chat_completions(
+    req: ChatCompletionRequest, service: ServiceDep
+) -> ChatCompletion | EventSourceResponse:
     """Answer the last user message; earlier messages are the conversation."""
     question, history = _split_messages(req)
     check_question(question, service)
@@ -200,42 +205,37 @@ async def chat_completions(req: ChatCompletionRequest, service: ServiceDep) -> C
             slot.close()
     model = pipeline.model_label
     if not req.stream:
+        message = AssistantMessage(
+            content=with_footnotes(answer), citations=answer.citations, conflicts=answer.conflicts
+        )
         return ChatCompletion(
             id=completion_id,
             created=created,
             model=model,
-            choices=[
-                Choice(message=AssistantMessage(content=with_footnotes(answer), citations=answer.citations))
-            ],
+            choices=[Choice(message=message)],
             usage=_usage(answer),
             citations=answer.citations,
+            conflicts=answer.conflicts,
             refused=answer.refused,
         )
 
-    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
-        choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish}
-        if "citations" in extra:
-            choice["citations"] = extra["citations"]
-        return sse(
-            {
-                "id": completion_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [choice],
-                **extra,
-            }
-        )
+    def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> ServerSentEvent:
+        """A `chat.completion.chunk` with one choice of `delta` (None: no choice, as in the usage chunk);
+        `extra` goes at the top level and, the citations and conflicts, on the choice too."""
+        choices: list[dict[str, Any]] = []
+        if delta is not None:
+            choice = {"index": 0, "delta": delta, "finish_reason": finish}
+            choices.append({**choice, **{k: v for k, v in extra.items() if k in ("citations", "conflicts")}})
+        head = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
+        return event({**head, "choices": choices, **extra})
 
-    async def events() -> AsyncIterator[bytes]:
+    async def events() -> AsyncIterator[ServerSentEvent]:
         try:
             yield chunk({"role": "assistant", "content": ""})
             answer: Answer | None = None
             draft: Answer | None = None
             async for ev in answer_events(service, question, history, req.top_k):
-                if ev is None:
-                    yield SSE_KEEPALIVE
-                elif ev.type == "draft":
+                if ev.type == "draft":
                     draft = ev.data["answer"]
                     for piece in _pieces(with_footnotes(draft)):
                         yield chunk({"content": piece})
@@ -246,23 +246,22 @@ async def chat_completions(req: ChatCompletionRequest, service: ServiceDep) -> C
             rest = with_footnotes(answer) if draft is None else refinement(draft, answer)
             for piece in _pieces(rest):
                 yield chunk({"content": piece})
-            cits = [c.model_dump() for c in answer.citations]
-            yield chunk({}, "stop", citations=cits, refused=answer.refused)
+            yield chunk(
+                {},
+                "stop",
+                citations=[c.model_dump() for c in answer.citations],
+                conflicts=[v.model_dump() for v in answer.conflicts],
+                refused=answer.refused,
+            )
             if req.stream_options and req.stream_options.include_usage:
-                yield sse(
-                    {
-                        "id": completion_id,
-                        "object": "chat.completion.chunk",
-                        "created": created,
-                        "model": model,
-                        "choices": [],
-                        "usage": _usage(answer).model_dump(),
-                    }
-                )
+                yield chunk(None, usage=_usage(answer).model_dump())
         except Exception as e:
-            yield sse(error_payload(e))
+            yield event(error_payload(e))
         finally:
             slot.close()
-        yield sse("[DONE]")
+        yield text_event("[DONE]")
 
-    return EventStream(events(), on_close=slot.close)
+    return event_stream(events(), on_close=slot.close)
+
+
+add_fallback(router)  # after the last route
