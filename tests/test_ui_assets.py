@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tomllib
 from fnmatch import fnmatch
+from html.parser import HTMLParser
 from pathlib import Path
 
 import jinja2
@@ -15,10 +16,11 @@ from fastapi.testclient import TestClient
 
 from index.settings import Settings
 from qa.service import QAService
+from qa.sources import SourceView, SourceViewSentence
 from qa.types import Answer, Citation
 from tests.test_present import render_answer, tags
 from ui.app import mount_ui
-from ui.render import _templates, render_examples, render_source_error
+from ui.render import _templates, render_examples, render_source, render_source_error
 
 ROOT = Path(__file__).resolve().parent.parent
 UI = ROOT / "ui"
@@ -41,6 +43,44 @@ def test_templates_escape_every_value_once() -> None:
 def test_a_name_a_template_is_not_given_is_an_error() -> None:
     with pytest.raises(jinja2.UndefinedError):
         _templates().from_string("{{ missing }}").render()
+
+
+class SourceText(HTMLParser):
+    """The text inside the source panel's .qa-src-text, as a browser reads it (entities decoded)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth, self.text = 0, ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.depth or ("class", "qa-src-text") in attrs:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth = max(0, self.depth - 1)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data if self.depth else ""
+
+
+def test_the_source_text_is_the_text_read_exactly() -> None:
+    # Shown with `white-space: pre-wrap`: a line break or indent of the template's would show.
+    text = "Title <b>&amp;</b>\n\n  First sentence here.  \nSecond one [1].\n\tTail & <i>more</i>\n"
+    spans = [(text.index("First"), text.index("  \nSecond")), (text.index("Second"), text.index("\n\tTail"))]
+    sentences = [
+        SourceViewSentence(id=f"f.txt#{n}", n=n, start=a, end=b, text=text[a:b])
+        for n, (a, b) in enumerate(spans, 1)
+    ]
+    view = SourceView(file="f.txt", sentences=sentences, text=text, format="txt")
+    c = Citation(
+        id="f.txt#2", file="f.txt", sentence=2, quote=sentences[1].text, start=spans[1][0], end=spans[1][1]
+    )
+    c.answer_start, c.answer_end = spans[1][0], spans[1][0] + 6
+    html = render_source(view, Answer(question="q", answer="x [1]", refused=False, citations=[c]), 0, 1, 1)
+    shown = SourceText()
+    shown.feed(html)
+    assert shown.text == text
+    assert '<mark class="qa-ans">Second</mark>' in html
 
 
 def test_the_page_carries_the_package_css_and_js_and_serves_no_file(tmp_path: Path) -> None:

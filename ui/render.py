@@ -99,15 +99,15 @@ def _answer(answer: Answer, articles: int) -> dict[str, Any]:
 def _turn(t: dict[str, Any], articles: int) -> dict[str, Any]:
     """What one turn shows: its question, then its error, its answer, the draft being refined, or how far
     the answer has got."""
-    done, draft = t.get("answer"), t.get("draft_answer")
+    error = t.get("error") or ""
+    done = None if error else t.get("answer")
+    draft = None if error or done is not None else t.get("draft_answer")
     return {
         "question": t["question"],
-        "error": t.get("error") or "",
+        "error": error,
         "answer": _answer(Answer.model_validate(done), articles) if done is not None else None,
         "stopped": bool(t.get("stopped")),
-        "refining": _answer(Answer.model_validate(draft), articles)
-        if done is None and draft is not None
-        else None,
+        "refining": _answer(Answer.model_validate(draft), articles) if draft is not None else None,
         "draft": strip_markers(t.get("draft", "")),
         "checked": int(t.get("claims", 0)),
     }
