@@ -23,7 +23,7 @@ from qa.present import (
 )
 from qa.schemas import SourceDoc, SourceSentence
 from qa.types import Answer, Citation, Conflict
-from ui.render import render_answer, render_chat, render_source
+from ui.render import render_chat, render_source
 
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)"> **bold** [x](javascript:alert(3))'
 
@@ -62,6 +62,11 @@ class Tags(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
+
+
+def render_answer(answer: Answer, articles: int) -> str:
+    """The chat with one turn: `answer`'s question and the answer."""
+    return render_chat([{"question": answer.question, "answer": answer.model_dump()}], articles)
 
 
 def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
@@ -111,7 +116,7 @@ def test_unsent_claims_fill_in_what_the_stream_did_not_send() -> None:
 
 
 def test_answer_html_has_marker_buttons_versions_and_reports() -> None:
-    html = render_answer(0, REPORTED, articles=5)
+    html = render_answer(REPORTED, articles=5)
     buttons = [a for t, a in tags(html) if t == "button"]
     assert {b["data-k"] for b in buttons} == {"1", "2", "3", "4"}
     assert all(b["data-turn"] == "0" for b in buttons)
@@ -122,7 +127,7 @@ def test_answer_html_has_marker_buttons_versions_and_reports() -> None:
 
 def test_refusal_looks_different_from_an_answer() -> None:
     refusal = Answer(question="q", answer=prompts.REFUSAL, refused=True, notes=["nothing matches"])
-    html = render_answer(0, refusal, articles=5)
+    html = render_answer(refusal, articles=5)
     assert "qa-refusal" in html and "qa-answer" not in html and "Why: nothing matches" in html
     assert "<button" not in html
 

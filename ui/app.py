@@ -1,15 +1,17 @@
 """The chat UI (Gradio 6): a streamed answer, clickable citation markers, and a source viewer.
 
 Only Gradio wiring lives here; answers come from `QAService.start` (qa/service.py), the example questions
-from `QAService.examples` (made from the indexed articles), the HTML from ui/render.py (which escapes
-every text it shows). Mounted into the FastAPI app by qa/api/app.py.
+from `QAService.examples` (made from the indexed articles), the HTML from ui/render.py (its templates in
+ui/templates/ escape every text they show), the CSS and the panels' JS from ui/static/. Mounted into the
+FastAPI app by qa/api/app.py.
 
 When the model refines an answer the pipeline has already verified, that answer is shown at once, marked
 "Refining…", with a Stop control: stopping keeps it as the answer and cancels the run.
 
-Safety: no file components and no `allowed_paths` (the app serves no files from disk; the source viewer
-shows sentences from the index), never `share=True`, analytics off. With QA_API_TOKEN set, the chat asks
-for it as the password. State (the conversation) is per browser session.
+Safety: no file components and no `allowed_paths` (the app serves no files from disk: the CSS and JS are
+read from the package once and sent inline in the page, and the source viewer shows text from the index),
+never `share=True`, analytics off. With QA_API_TOKEN set, the chat asks for it as the password. State (the
+conversation) is per browser session.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no outside lookups
@@ -31,151 +35,26 @@ from index.errors import QAError  # noqa: E402
 from qa.service import QAService  # noqa: E402
 from qa.sources import source_view  # noqa: E402
 from qa.types import Answer  # noqa: E402
-from ui.render import (
-    EMPTY_SOURCE,
-    VERSIONS_CSS,
+from ui.render import (  # noqa: E402
     render_chat,
+    render_empty_source,
     render_examples,
     render_header,
     render_source,
     render_source_error,
-)  # noqa: E402
+)
 
 log = logging.getLogger(__name__)
 _REDRAW_S = 0.08  # redraw the streamed draft at most this often
 _POLL_S = 0.1  # how often a turn that waits for the pipeline checks for a Stop
 STOPPED_NOTE = "stopped by the user while the model was refining it: this is the answer verified first"
 
-# Clicks on a marker (in the chat or in the source panel) send only the turn and the marker number.
-_CLICK_JS = """
-element.addEventListener('click', (e) => {
-  const b = e.target.closest('button[data-k]');
-  if (!b || !element.contains(b)) return;
-  e.preventDefault();
-  element.querySelectorAll('.qa-cite.qa-active').forEach((x) => x.classList.remove('qa-active'));
-  b.classList.add('qa-active');
-  trigger('click', {turn: Number(b.dataset.turn), k: Number(b.dataset.k)});
-});
-"""
-_EXAMPLE_JS = """
-element.addEventListener('click', (e) => {
-  const b = e.target.closest('button[data-example]');
-  if (b && element.contains(b)) trigger('click', {example: Number(b.dataset.example)});
-});
-"""
-_CHAT_JS = (
-    _CLICK_JS
-    + """
-element.addEventListener('click', (e) => {
-  const s = e.target.closest('button[data-stop]');
-  if (!s || !element.contains(s)) return;
-  e.preventDefault();
-  s.disabled = true;
-  s.textContent = 'Stopping…';
-  trigger('stop', {stop: Number(s.dataset.stop)});
-});
-watch('value', () => {
-  const c = element.querySelector('.qa-chat');
-  if (c) c.scrollTop = c.scrollHeight;
-});
-"""
-)
-_SOURCE_JS = (
-    _CLICK_JS
-    + """
-watch('value', () => {
-  const box = element.querySelector('.qa-src-body');
-  const h = element.querySelector('.qa-hl');
-  if (box && h) box.scrollTop = Math.max(0, h.offsetTop - box.clientHeight / 3);
-});
-"""
-)
 
-CSS = """
-.qa-header, .qa-chat, .qa-src, .qa-examples { color: var(--body-text-color); font-size: var(--text-md); }
-#qa-question textarea { border: 1px solid var(--border-color-primary); }
-.qa-header { display: flex; align-items: baseline; flex-wrap: wrap; gap: 4px 18px; }
-.qa-header h1 { margin: 0; font-size: 1.45rem; font-weight: 700; }
-.qa-status a { color: var(--color-accent); text-decoration: underline; }
-.qa-status { font-size: 0.9rem; color: var(--body-text-color-subdued); }
-.qa-examples { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
-.qa-example { border: 1px solid var(--border-color-primary); border-radius: 999px; padding: 3px 12px;
-  font-size: 0.85rem; font-weight: 400;
-  background: var(--background-fill-primary); color: var(--body-text-color); cursor: pointer; }
-.qa-example:hover { border-color: var(--color-accent); color: var(--color-accent); }
-.qa-status b { color: var(--body-text-color); font-weight: 600; }
-.qa-ok { color: #16a34a; } .qa-bad { color: #dc2626; } .qa-dim { color: var(--body-text-color-subdued); }
-.qa-chat { height: 58vh; overflow-y: auto; padding: 12px; border: 1px solid var(--border-color-primary);
-  border-radius: 10px; background: var(--background-fill-secondary); }
-.qa-empty { color: var(--body-text-color-subdued); padding: 24px; text-align: center; }
-.qa-turn { margin-bottom: 14px; }
-.qa-msg { border-radius: 10px; padding: 10px 14px; margin: 6px 0; max-width: 92%; line-height: 1.5;
-  white-space: normal; overflow-wrap: anywhere; }
-.qa-who { font-size: 0.75rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em;
-  color: var(--body-text-color-subdued); margin-bottom: 2px; }
-.qa-user { background: var(--color-accent-soft); margin-left: auto; width: fit-content; }
-.qa-answer { background: var(--background-fill-primary); border: 1px solid var(--border-color-primary); }
-.qa-refusal { background: transparent; border: 1px dashed var(--border-color-accent, #9ca3af);
-  color: var(--body-text-color-subdued); }
-.qa-refusal .qa-who { color: #b45309; }
-.qa-error { background: rgba(220, 38, 38, 0.08); border: 1px solid rgba(220, 38, 38, 0.5); }
-.qa-error .qa-who { color: #dc2626; }
-.qa-pending { border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
-.qa-draft { color: var(--body-text-color-subdued); font-style: italic; }
-.qa-refining { display: flex; align-items: center; gap: 10px; font-size: 0.8rem; margin-top: 6px;
-  color: var(--body-text-color-subdued); }
-.qa-stop { border: 1px solid var(--border-color-primary); border-radius: 999px; padding: 1px 10px;
-  font-size: 0.8rem; background: var(--background-fill-primary); color: var(--body-text-color);
-  cursor: pointer; }
-.qa-stop:hover { border-color: #dc2626; color: #dc2626; }
-.qa-draft-answer .qa-answer { border-style: dashed; }
-.qa-no-articles { color: var(--body-text-color-subdued); }
-.qa-why { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 6px; }
-.qa-dots i { animation: qa-blink 1.2s infinite; font-style: normal; }
-.qa-dots i:nth-child(2) { animation-delay: 0.2s; } .qa-dots i:nth-child(3) { animation-delay: 0.4s; }
-@keyframes qa-blink { 0%, 100% { opacity: 0.2; } 50% { opacity: 1; } }
-.qa-cite { display: inline-block; min-width: 1.35em; padding: 0 0.3em; margin: 0 1px; border-radius: 6px;
-  border: 1px solid var(--color-accent); background: var(--color-accent-soft); color: var(--color-accent);
-  font-size: 0.75em; font-weight: 700; line-height: 1.45; vertical-align: super; cursor: pointer; }
-.qa-cite:hover, .qa-cite.qa-active { background: var(--color-accent); color: white; }
-.qa-cite-static { cursor: default; }
-.qa-footnotes { margin: 10px 0 0 0; padding: 8px 0 0 0; border-top: 1px solid var(--border-color-primary);
-  list-style: none; font-size: 0.85rem; }
-.qa-footnotes li { margin: 4px 0; }
-.qa-footnotes .qa-cite { vertical-align: baseline; margin-right: 6px; }
-.qa-fn-where { font-family: var(--font-mono); font-size: 0.8rem; }
-.qa-fn-quote { color: var(--body-text-color-subdued); margin-left: 2.2em; }
-.qa-badge { margin-left: 8px; padding: 0 6px; border-radius: 8px; font-size: 0.75rem;
-  background: rgba(22, 163, 74, 0.14); color: #15803d; white-space: nowrap; }
-.qa-meta { font-size: 0.75rem; color: var(--body-text-color-subdued); margin-top: 8px; }
-.qa-src { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 12px;
-  background: var(--background-fill-primary); }
-.qa-src-empty { color: var(--body-text-color-subdued); }
-.qa-src-hint { font-size: 0.75rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em;
-  color: var(--body-text-color-subdued); }
-.qa-src-file { font-family: var(--font-mono); font-weight: 600; overflow-wrap: anywhere; }
-.qa-src-where { font-size: 0.8rem; color: var(--body-text-color-subdued); }
-.qa-src-reported { margin: 8px 0; padding: 6px 10px; border-radius: 6px; background: rgba(22, 163, 74, 0.1);
-  font-size: 0.85rem; }
-.qa-src-reported ul { margin: 4px 0 0 0; padding-left: 4px; list-style: none; }
-.qa-src-reported .qa-cite { vertical-align: baseline; }
-.qa-src-body { position: relative; max-height: 62vh; overflow-y: auto; margin-top: 8px; padding-right: 4px; }
-.qa-sent { display: flex; gap: 8px; padding: 3px 6px; border-radius: 4px; line-height: 1.45;
-  font-size: 0.9rem; }
-.qa-sn { flex: 0 0 2em; text-align: right; color: var(--body-text-color-subdued); font-size: 0.75rem;
-  padding-top: 2px; font-family: var(--font-mono); }
-.qa-hl { background: rgba(250, 204, 21, 0.45); outline: 2px solid #eab308; }
-.qa-ans { background: #fde047; color: inherit; font-weight: 600; border-radius: 2px; padding: 0 1px; }
-.qa-also { background: rgba(250, 204, 21, 0.14); }
-.qa-gap { color: var(--body-text-color-subdued); padding-left: 2.6em; font-size: 0.8rem; }
-.qa-src-meta { font-size: 0.8rem; color: var(--body-text-color-subdued); overflow-wrap: anywhere; }
-.qa-src-text { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.5; font-size: 0.9rem; }
-.qa-s { border-radius: 3px; padding: 1px 0; }
-.qa-bp, .qa-cut { color: var(--body-text-color-subdued); opacity: 0.75; }
-.qa-page { display: block; margin: 8px 0 4px; padding-top: 4px;
-  border-top: 1px dashed var(--border-color-primary); font-size: 0.75rem;
-  color: var(--body-text-color-subdued); font-family: var(--font-mono); }
-"""
+@cache
+def static_text(name: str) -> str:
+    """A file of the package's ui/static/ folder (the CSS, or the JS a panel runs when it loads), read once.
+    Only these fixed names are read: the app serves no file from disk."""
+    return (files("ui") / "static" / name).read_text("utf-8")
 
 
 def _history(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -331,9 +210,9 @@ def build_ui(service: QAService) -> gr.Blocks:
             answer = Answer.model_validate(turns[i]["answer"] or turns[i].get("draft_answer"))
             answer.citations[k - 1]
         except (ValueError, TypeError, IndexError, KeyError):
-            return EMPTY_SOURCE
+            return render_empty_source()
         if not 1 <= k <= len(answer.citations):
-            return EMPTY_SOURCE
+            return render_empty_source()
         try:
             doc = source_view(service, answer.citations[k - 1].file)
         except QAError as e:
@@ -341,13 +220,14 @@ def build_ui(service: QAService) -> gr.Blocks:
         return render_source(doc, answer, i, k, articles())
 
     def clear() -> tuple[str, list[dict[str, Any]], str]:
-        return render_chat([], articles()), [], EMPTY_SOURCE
+        return render_chat([], articles()), [], render_empty_source()
 
     def pick_example(shown: list[str], evt: gr.EventData) -> str:
         data = getattr(evt, "_data", None) or {}
         i = data.get("example")
         return shown[i] if isinstance(i, int) and 0 <= i < len(shown) else ""
 
+    marker_js = static_text("cite-click.js")  # the chat and the source panel both open sources
     with gr.Blocks(title="Ask the articles", fill_width=True, analytics_enabled=False) as demo:
         turns = gr.State([])
         shown = gr.State([])  # the example questions this page shows
@@ -355,7 +235,10 @@ def build_ui(service: QAService) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 chat = gr.HTML(
-                    render_chat([], 0), js_on_load=_CHAT_JS, apply_default_css=False, elem_id="qa-chat-panel"
+                    render_chat([], 0),
+                    js_on_load=marker_js + static_text("chat.js"),
+                    apply_default_css=False,
+                    elem_id="qa-chat-panel",
                 )
                 with gr.Row(equal_height=True):
                     box = gr.Textbox(
@@ -372,10 +255,15 @@ def build_ui(service: QAService) -> gr.Blocks:
                     clear_btn = gr.Button(
                         "Clear", variant="secondary", scale=0, min_width=80, elem_id="qa-clear"
                     )
-                chips = gr.HTML("", js_on_load=_EXAMPLE_JS, apply_default_css=False, elem_id="qa-examples")
+                chips = gr.HTML(
+                    "", js_on_load=static_text("examples.js"), apply_default_css=False, elem_id="qa-examples"
+                )
             with gr.Column(scale=2, min_width=320):
                 source = gr.HTML(
-                    EMPTY_SOURCE, js_on_load=_SOURCE_JS, apply_default_css=False, elem_id="qa-source-panel"
+                    render_empty_source(),
+                    js_on_load=marker_js + static_text("source.js"),
+                    apply_default_css=False,
+                    elem_id="qa-source-panel",
                 )
 
         ask_args: dict[str, Any] = dict(
@@ -425,7 +313,7 @@ def mount_ui(app: FastAPI, service: QAService, path: str = "/ui") -> None:
         app,
         demo,
         path=path,
-        css=CSS + VERSIONS_CSS,
+        css=static_text("app.css"),
         theme=gr.themes.Soft(),
         footer_links=[],
         run_history=False,
