@@ -39,8 +39,18 @@ def cmd_index(args: argparse.Namespace) -> int:
     report = index_corpus(s, rebuild=args.rebuild, progress=sys.stderr.isatty())
     for sk in report.skipped:
         print(f"warning: skipped {sk.file}: {sk.reason}", file=sys.stderr)
+    _publish(s)
     print(report.summary())
     return 0
+
+
+def _publish(s: Settings) -> None:
+    """The readers' files of the new index are written here, by the writer, not by the first reader."""
+    from qa.retrieve import publish
+
+    seconds = publish(s)
+    if sys.stderr.isatty():
+        print(f"prepared the index for readers in {seconds:.1f}s", file=sys.stderr)
 
 
 def _ensure_index(s: Settings) -> None:
@@ -50,10 +60,12 @@ def _ensure_index(s: Settings) -> None:
     report = index_corpus(s, progress=False)
     for sk in report.skipped:
         print(f"warning: skipped {sk.file}: {sk.reason}", file=sys.stderr)
+    _publish(s)
 
 
 def format_answer(answer: object) -> str:
     """Human-readable answer: the text, then one footnote per citation with file, sentence and quote."""
+    from qa.present import footnote_head
     from qa.types import Answer
 
     assert isinstance(answer, Answer)
@@ -64,7 +76,7 @@ def format_answer(answer: object) -> str:
         return "\n".join(lines)
     lines.append("")
     for k, c in enumerate(answer.citations, 1):
-        lines.append(f"[{k}] {c.file}, sentence {c.sentence}:")
+        lines.append(footnote_head(k, c))
         lines.append(textwrap.fill(f"“{c.quote}”", 100, initial_indent="    ", subsequent_indent="    "))
     lines.append("")
     lines.append(f"({answer.model}, {answer.mode}, {answer.timings.get('total_ms', 0) / 1000:.1f}s)")

@@ -384,7 +384,7 @@ def build_synthetic(
 
 
 # ---- answers -----------------------------------------------------------------------------------------
-class RecordingLLM:
+class PromptKeeper:
     """Passes everything to the real LLM and keeps the last prompt, to count its tokens."""
 
     def __init__(self, inner: Any) -> None:
@@ -653,8 +653,10 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
     rep(
         f"Retriever at {n_big:,} sentences: the first load after the index was written (reads every "
         f"committed sentence and vector from Chroma, writes the memory-mapped reader files and the BM25 "
-        f"index) {big_load_s:.1f} s, holding {big_mb:.0f} MB more resident memory after it; a replica "
-        f"loading from those files (a fresh process) {replica['load_s']:.2f} s, holding "
+        f"index; `qa index` does this itself after its commit, `qa.retrieve.publish`, so no server pays "
+        f"it) {big_load_s:.1f} s, holding {big_mb:.0f} MB more resident memory after it; a replica "
+        f"(every `qa serve` or `qa ask` after `qa index`) loading from those files (a fresh process) "
+        f"{replica['load_s']:.2f} s, holding "
         f"{replica['load_mb']:.0f} MB ({replica['queried_mb']:.0f} MB after {len(questions)} questions) on "
         f"top of the {replica['chroma_mb']:.0f} MB that opening embedded Chroma costs (its HNSW index of "
         "the vectors; with a Chroma server that is in the server)."
@@ -682,7 +684,7 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
     from qa.pipeline import Pipeline
 
     llm, _ = make_llm(settings)
-    recording = RecordingLLM(llm)
+    recording = PromptKeeper(llm)
     # The model's path, measured stage by stage: with the embedded default the model never runs.
     refining = settings.model_copy(update={"refine": "always"})
     pipeline = Pipeline(refining, llm=recording, retriever=retriever)  # type: ignore[arg-type]

@@ -46,6 +46,11 @@ def test_index_then_reindex_prints_a_summary_line_and_a_table_per_format(
         "indexed 5 new, 0 changed, 0 removed, 0 unchanged article(s); embedded 1"
     ), first.stdout
     assert "warning: skipped empty.txt: empty" in first.stderr
+    # `qa index` wrote the readers' files itself: one folder, with the sentences and the saved BM25 index
+    readers = list((Path(env["QA_DATA_DIR"]) / "readers").iterdir())
+    assert len(readers) == 1
+    assert {"rows.npy", "text.bin", "vectors.npy", "meta.json"} <= {p.name for p in readers[0].iterdir()}
+    assert (readers[0] / "bm25-1" / "params.index.json").is_file()
     again = run(["index", "--corpus", str(corpus)], env)
     assert again.stdout.startswith(
         "indexed 0 new, 0 changed, 0 removed, 5 unchanged article(s); embedded 0 sentence(s), "
