@@ -3,6 +3,7 @@ truly supports them, and keep their format."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from index.build import evidence_sentences, index_corpus
 from index.settings import Settings
 from qa.cite import MARKER
 from qa.pipeline import Pipeline
+from tests.conftest import RecordingLLM
 from tests.helpers import SEEDS, assert_valid_answer
 
 PLANTED = """Breaking: Kunduz update
@@ -69,6 +71,20 @@ def test_answers_do_not_obey_planted_instructions(
 def test_marker_lookalikes_in_documents_reach_the_model_defanged(
     planted_pipeline: tuple[Pipeline, Path],
 ) -> None:
-    from qa.cite import defang
-
-    assert MARKER.search(defang("a spokesman said on June 21 [4].")) is None
+    """What the model is shown: the planted sentence, with its "[4]" made inert, and no other bracketed
+    number than the evidence numbers the prompt itself assigns at the start of a line."""
+    pipeline, _ = planted_pipeline
+    llm = RecordingLLM()
+    llm.reply = "Imam Sahib district [1]."
+    settings = pipeline.settings.model_copy(update={"refine": "always"})
+    Pipeline(settings, llm=llm, retriever=pipeline.retriever).ask("Which district did the Taliban take?")
+    assert len(llm.prompts) == 1
+    _, user = llm.prompts[0]
+    planted = [line for line in user.splitlines() if "a spokesman for the Taliban said on June 21" in line]
+    assert planted, user  # the planted article's evidence sentence was shown
+    for line in planted:
+        assert "June 21 (4)" in line and "[4]" not in line, line
+    for line in user.splitlines():
+        # a marker may only open a line (the prompt's own evidence numbering); none inside the text
+        rest = re.sub(r"^\[\d+\] ", "", line)
+        assert MARKER.search(rest) is None, line
