@@ -99,18 +99,7 @@ def compose(
             if where is None or len(citations) >= cap and s.id not in seen:
                 continue
             if s.id not in seen:
-                citations.append(
-                    Citation(
-                        id=s.id,
-                        file=s.file,
-                        sentence=s.n,
-                        quote=s.text,
-                        start=s.start,
-                        end=s.end,
-                        answer_start=s.start + where[0],
-                        answer_end=s.start + where[1],
-                    )
-                )
+                citations.append(Citation.of(s, where))
                 seen[s.id] = len(citations)
                 reported[s.id] = len(c.evidence.group.files)
             marks.append(seen[s.id])

@@ -11,12 +11,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from qa.cite import MARKER, marker_numbers, split_claims
-from qa.types import Answer
+from qa.types import Answer, Citation
+
+
+def footnote_head(k: int, c: Citation) -> str:
+    """Where citation `k` points: `[k] file, sentence n:` (the CLI wraps the quote below it)."""
+    return f"[{k}] {c.file}, sentence {c.sentence}:"
 
 
 def footnote_lines(answer: Answer) -> list[str]:
     """One line per citation: `[k] file, sentence n: “quote”`."""
-    return [f"[{k}] {c.file}, sentence {c.sentence}: “{c.quote}”" for k, c in enumerate(answer.citations, 1)]
+    return [f"{footnote_head(k, c)} “{c.quote}”" for k, c in enumerate(answer.citations, 1)]
 
 
 def with_footnotes(answer: Answer) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from index.sentences import Sentence
 
 
 class Citation(BaseModel):
@@ -22,6 +25,21 @@ class Citation(BaseModel):
         "(file_text[answer_start:answer_end] is the phrase); null when this citation does not carry it.",
     )
     answer_end: int | None = Field(default=None, description="Where the short answer ends in the file.")
+
+    @classmethod
+    def of(cls, s: Sentence, answer: tuple[int, int] | None = None) -> Citation:
+        """The citation of indexed sentence `s` (the one place a sentence becomes a citation); `answer` is
+        the short answer's span as offsets into the sentence's text."""
+        return cls(
+            id=s.id,
+            file=s.file,
+            sentence=s.n,
+            quote=s.text,
+            start=s.start,
+            end=s.end,
+            answer_start=None if answer is None else s.start + answer[0],
+            answer_end=None if answer is None else s.start + answer[1],
+        )
 
 
 class Conflict(BaseModel):

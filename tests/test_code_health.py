@@ -89,6 +89,35 @@ def test_the_control_class_is_written_once() -> None:
     assert sum(s.count(r"\x00-\x08") for s in sources.values()) == 1
 
 
+def test_a_sentence_becomes_a_citation_in_one_place() -> None:
+    """`Citation.of` is the one citation builder: nobody else copies a sentence's fields into a Citation
+    (the LlamaIndex baseline cites chunks, not sentences, and builds its own from the chunk's text)."""
+    sources = _product_sources()
+    builds = re.compile(r"quote=\w+\.text\b")
+    assert [m for m, s in sources.items() for _ in builds.finditer(s)] == ["qa/types.py"]
+
+
+def test_footnotes_are_formatted_in_one_place() -> None:
+    sources = _product_sources()
+    assert [m for m, s in sources.items() if ", sentence {c.sentence}" in s] == ["qa/present.py"]
+
+
+def test_each_fake_model_is_defined_once() -> None:
+    """The tests' fake models live in tests/conftest.py (RecordingLLM) and tests/live_server.py
+    (ScriptedLLM, which a browser test subclasses); no test file writes its own."""
+    fakes = re.compile(r"^class (\w*LLM)\b", re.M)
+    found = sorted(
+        (m.group(1), p.name)
+        for p in (ROOT / "tests").glob("*.py")
+        for m in fakes.finditer(p.read_text("utf-8"))
+    )
+    assert found == [
+        ("HeldLLM", "test_ui_refine.py"),
+        ("RecordingLLM", "conftest.py"),
+        ("ScriptedLLM", "live_server.py"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("raw", "question", "turn"),
     [

@@ -117,11 +117,7 @@ async def ask_stream(req: AskRequest, service: ServiceDep) -> EventSourceRespons
         for sid in ev.data.get("sentence_ids", []):
             s = pipeline.retriever.sentence(sid)
             if s is not None:
-                cits.append(
-                    Citation(
-                        id=s.id, file=s.file, sentence=s.n, quote=s.text, start=s.start, end=s.end
-                    ).model_dump()
-                )
+                cits.append(Citation.of(s).model_dump())
         return {**ev.data, "citations": cits}
 
     async def events() -> AsyncIterator[ServerSentEvent]:

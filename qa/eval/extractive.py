@@ -52,7 +52,7 @@ class ExtractivePipeline:
                 notes=["retrieval found nothing"],
             )
         s = ret.hits[0].sentence
-        citation = Citation(id=s.id, file=s.file, sentence=s.n, quote=s.text, start=s.start, end=s.end)
+        citation = Citation.of(s)
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         return Answer(
             question=question,
