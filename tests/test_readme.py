@@ -6,7 +6,8 @@ from pathlib import Path
 
 from index.settings import Settings
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text("utf-8")
 
 
 def test_readme_starts_with_make_run_and_make_test() -> None:
@@ -18,3 +19,20 @@ def test_every_setting_is_documented() -> None:
     for name, field in Settings.model_fields.items():
         assert f"`QA_{name.upper()}`" in README, name
         assert field.description, f"{name} has no description"
+
+
+def test_how_it_works_names_every_module() -> None:
+    """The README's "How it works" table matches the layout, module for module: every module of index/,
+    qa/ and ui/ is named there, by its path or by its package's path and its name on one line."""
+    section = README[README.index("## How it works") :]
+    section = section[: section.index("\n## ", 5)]
+    lines = section.splitlines()
+    unnamed = []
+    for p in sorted(p for d in ("index", "qa", "ui") for p in (ROOT / d).rglob("*.py")):
+        if p.name in ("__init__.py", "__main__.py"):
+            continue
+        rel = p.relative_to(ROOT).as_posix()
+        package = p.parent.relative_to(ROOT).as_posix() + "/"
+        if rel not in section and not any(package in ln and f"`{p.name}`" in ln for ln in lines):
+            unnamed.append(rel)
+    assert unnamed == []
