@@ -197,13 +197,21 @@ def versions_of(
             for x, y in inside
         )
 
+    def against(a: Candidate, b: Candidate) -> bool:
+        """Does `a` contradict `b`? Sources disagree when another article says it; an article that gives
+        two values in two sentences says two things ("the works cost 14.5 million", "a card costs 12"),
+        unless one sentence converts the value into another ("a kilometre (6 miles)")."""
+        if not beside(a, b):
+            return False
+        return bool(files(a) - main.files) or a.evidence.sentence.id == b.evidence.sentence.id
+
     rivals = [
         v
         for v in found
         if v is not main
         and disagree(v.value, top)
         and not wider(v)
-        and any(beside(a, b) for a in v.members for b in main.members)
+        and any(against(a, b) for a in v.members for b in main.members)
     ]
     if not rivals:
         return []
