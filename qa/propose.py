@@ -18,6 +18,7 @@ from qa.lexical import fold
 from qa.nlp import content_keys, is_content, is_duration, keys, tree_distance
 from qa.question import NUMBERS, PROPER, Question
 from qa.retrieve import Group
+from qa.values import normalise
 from qa.verify import is_subject, locate, negation_agrees, role
 from qa.weights import WEIGHTS, Weights
 
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
 
 MAX_SPAN_TOKENS = 12
-DURATION_MISMATCH = 0.25  # type fit of a stretch of time for "when", of a point in time for "how long"
+KIND_MISMATCH = (
+    0.25  # type fit of the right label but the wrong kind: a stretch of time for "when", a sum for "how many"
+)
 _REASON_MARKS = frozenset({"because", "since", "as", "so"})
 _REASON_PREPS = frozenset({"because", "due", "owing", "thanks"})
 # How well an entity type fits a question kind whose labels admit several: "who" asks for a person first,
@@ -129,6 +132,11 @@ def _clauses(doc: Doc, q: Question) -> list[tuple[int, int]]:
             sub = list(t.subtree)
             if len(sub) > 1:
                 out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
+        elif t.dep_ == "ccomp" and q.kind == "thing" and keys(t.head) & q.object_of:
+            # "What did X say / warn / complain?": what X said is the clause the verb takes.
+            sub = [w for w in t.subtree if not (w.dep_ == "mark" and w.i == t.left_edge.i)]
+            if len(sub) > 1:
+                out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
     return out
 
 
@@ -221,6 +229,8 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights) ->
         return False  # the span only repeats the question ("the district" for "which district")
     if q.names and any(fold(span.text) == n for n in q.names):
         return False
+    if c.label != "CLAUSE" and q.given and q.given <= span_keys and len(span_keys - q.given) <= 1:
+        return False  # the question's own subject, with a title at most ("Councillor X" for "what did X say")
     weight = {k: idf(k) for k in q.focus}
     total = sum(weight.values()) or 1.0
     sent_keys = content_keys(doc)
@@ -295,7 +305,10 @@ def type_fit(label: str, q: Question, span: Span) -> float:
             # ("a six-week strike" for when, "2029" for how long) is a weaker fit.
             asks = {"when": False, "how long": True}.get(q.wh)
             if label in ("DATE", "TIME") and asks is not None and is_duration(span) != asks:
-                return DURATION_MISMATCH
+                return KIND_MISMATCH
+            # "How many people": a count of things, not a sum of money, unless money is what is counted.
+            if q.wh == "how many" and label in NUMBERS and _money(span) and not _counted(span) & q.head:
+                return KIND_MISMATCH
             return _PREFERENCE.get((q.kind, label), 1.0)
         if q.kind == "number":
             return 0.0 if has_number and label not in ("DATE", "TIME") else -1.0
@@ -309,9 +322,30 @@ def type_fit(label: str, q: Question, span: Span) -> float:
         return -0.5 if label in PROPER else 0.0
     if q.kind in ("reason", "manner"):
         return 1.0 if label == "CLAUSE" else -0.5
+    if label == "CLAUSE" and span.root.dep_ == "ccomp" and keys(span.root.head) & q.object_of:
+        return 1.0  # what the asked verb says ("said the council should have …")
     if label in PROPER:
         return 0.75  # a name identifies; a description ("a key district") seldom answers "which X"
     return 0.25 if label not in ("CARDINAL", "ORDINAL", "CLAUSE") else 0.0
+
+
+def _counted(span: Span) -> frozenset[str]:
+    """The match keys of the span and of the noun its number counts ("14.5 million" → "euros")."""
+    root = span.root
+    if span.label_ != "MONEY" and root.dep_ == "nummod" and not span.start <= root.head.i < span.end:
+        return content_keys(span) | keys(root.head)
+    return content_keys(span)
+
+
+def _money(span: Span) -> bool:
+    """Is the span a sum of money, in its own words or in the noun its number counts (quantulum3's
+    currencies, through qa/values.py)?"""
+    if span.label_ == "MONEY" or any(e.label_ == "MONEY" for e in span.ents):
+        return True
+    root = span.root
+    end = root.head.i + 1 if root.dep_ == "nummod" and root.head.i >= span.end else span.end
+    value = normalise(span.doc[span.start : end].text, "QUANTITY")
+    return value is not None and value.unit.startswith("currency")
 
 
 def _head_fit(span: Span, q: Question) -> float:

@@ -77,6 +77,12 @@ class Question:
     head: frozenset[str]  # match keys of the noun of "which X" / "what X", empty when none
     negated: bool
     subject_asked: bool  # the wh-word is the subject ("who reviewed ...?")
+    # match keys of the verb whose object the wh-word is ("what did X say / promise / complain about?"),
+    # stop words included: what X said is the clause that verb takes in the evidence
+    object_of: frozenset[str] = frozenset()
+    # match keys of the subject the question gives ("Henk Jansen" of "what did Henk Jansen say?"): when
+    # the wh-word is not the subject, the subject is known, not asked
+    given: frozenset[str] = frozenset()
 
 
 def analyse(text: str) -> Question:
@@ -166,4 +172,28 @@ def analyse(text: str) -> Question:
         head=keys(head_tok) if head_tok is not None and head_tok.i not in skip else frozenset(),
         negated=root is not None and negated(root),
         subject_asked=subject_asked,
+        object_of=_object_of(toks[wh_i] if wh_i is not None else None),
+        given=frozenset() if subject_asked else _given_subject(verb or root, skip),
     )
+
+
+def _given_subject(verb: Token | None, skip: set[int]) -> frozenset[str]:
+    """The content keys of the verb's subject, when the question states it."""
+    subj = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None) if verb else None
+    if subj is None or subj.i in skip or subj.lower_ in _WH:
+        return frozenset()
+    return content_keys(subj.subtree)
+
+
+def _object_of(wh: Token | None) -> frozenset[str]:
+    """The keys of the verb the wh-word is the object of, directly or through its preposition."""
+    if wh is None:
+        return frozenset()
+    verb = (
+        wh.head.head
+        if wh.dep_ == "pobj" and wh.head.dep_ == "prep"
+        else wh.head
+        if wh.dep_ == "dobj"
+        else None
+    )
+    return keys(verb) if verb is not None and verb.pos_ == "VERB" else frozenset()

@@ -7,7 +7,7 @@ import pytest
 
 from qa.decide import Decision, decide
 from qa.nlp import is_duration, keys, parse
-from qa.propose import type_fit
+from qa.propose import sentence_spans, type_fit
 from qa.question import analyse
 from qa.verify import claim_supported, locate, negation_agrees, role, strip_scaffolding
 
@@ -218,3 +218,84 @@ def test_when_prefers_a_point_in_time_and_how_long_a_stretch(question: str, sent
     doc = parse(sentence)
     fits = {e.text: type_fit(e.label_, q, e) for e in doc.ents if e.label_ in ("DATE", "TIME")}
     assert max(fits, key=lambda t: fits[t]) == best, fits
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "phrase", "fit"),
+    [
+        # "how many" counts things: a sum of money is a weaker fit than the count beside it ...
+        (
+            "How many people attended the opening?",
+            "The hall, which cost 14.5 million euros, opened in front of about 800 residents.",
+            "14.5 million",
+            0.25,
+        ),
+        (
+            "How many people attended the opening?",
+            "The hall, which cost 14.5 million euros, opened in front of about 800 residents.",
+            "about 800",
+            1.0,
+        ),
+        ("How many people came?", "Tickets cost $40 and 300 people came.", "40", 0.25),  # spaCy: MONEY "40"
+        # ... unless money is what is counted; "how much" asks for sums.
+        ("How many euros did the hall cost?", "The hall cost 14.5 million euros.", "14.5 million", 1.0),
+        ("How much did the hall cost?", "The hall cost 14.5 million euros.", "14.5 million", 1.0),
+    ],
+)
+def test_how_many_counts_things_not_sums(question: str, sentence: str, phrase: str, fit: float) -> None:
+    q = analyse(question)
+    doc = parse(sentence)
+    (ent,) = [e for e in doc.ents if e.text == phrase]
+    assert type_fit(ent.label_, q, ent) == fit
+
+
+@pytest.mark.parametrize(
+    ("question", "verb"),
+    [
+        ("What did the councillor say?", {"say"}),
+        ("What did the minister promise?", {"promis"}),
+        ("What did residents complain about?", {"complain"}),
+        ("What is the budget?", set()),
+        ("Who said the bridge was closed?", set()),
+    ],
+)
+def test_the_verb_whose_object_is_asked(question: str, verb: set[str]) -> None:
+    assert set(analyse(question).object_of) == verb
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "clause"),
+    [
+        (
+            "What did the councillor say?",
+            "The councillor said the roof work should have been tendered separately.",
+            "the roof work should have been tendered separately",
+        ),
+        (
+            "What did the minister promise?",
+            "The minister promised that every school would reopen by May.",
+            "every school would reopen by May",
+        ),
+    ],
+)
+def test_what_someone_said_is_the_clause_their_verb_takes(question: str, sentence: str, clause: str) -> None:
+    q = analyse(question)
+    doc = parse(sentence)
+    spans = {sentence[a:b]: lab for a, b, lab in sentence_spans(doc, q)}
+    assert spans.get(clause) == "CLAUSE", spans
+    start = sentence.index(clause)
+    span = doc.char_span(start, start + len(clause), alignment_mode="expand")
+    assert span is not None and type_fit("CLAUSE", q, span) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "given"),
+    [
+        ("What did Henk Jansen say?", {"henk", "jansen"}),
+        ("What did the mayor promise?", {"mayor"}),
+        ("Who cut the ribbon?", set()),  # the subject is asked
+        ("What ends at this bend in the river?", set()),
+    ],
+)
+def test_the_subject_the_question_gives(question: str, given: set[str]) -> None:
+    assert set(analyse(question).given) == given
