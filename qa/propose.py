@@ -313,7 +313,8 @@ def type_fit(label: str, q: Question, span: Span) -> float:
         if q.kind == "number":
             return 0.0 if has_number and label not in ("DATE", "TIME") else -1.0
         if q.kind == "date":
-            return 0.0 if has_number else -1.0
+            # a bare number may be a year; a measure, a sum or a share ("0.4 km", "$5", "40%") is no date
+            return 0.0 if has_number and label not in ("QUANTITY", "MONEY", "PERCENT") else -1.0
         return -1.0 if label in NUMBERS | {"DATE", "TIME", "CLAUSE"} else 0.0
     if q.kind == "identity":
         # "Who is <name>?": a description set beside the name ("X, a council member"; "X is the mayor").

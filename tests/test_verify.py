@@ -299,3 +299,19 @@ def test_what_someone_said_is_the_clause_their_verb_takes(question: str, sentenc
 )
 def test_the_subject_the_question_gives(question: str, given: set[str]) -> None:
     assert set(analyse(question).given) == given
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "phrase", "fit"),
+    [
+        # a measure, a sum or a share is no point in time; a bare number may be a year
+        ("At what time did the ship stop?", "The ship stopped 0.4 km from the pier.", "0.4 km", -1.0),
+        ("When did the fund close?", "The fund closed with $5 million left.", "$5 million", -1.0),
+        ("When was the bridge built?", "The bridge was built in 1931.", "1931", 1.0),
+    ],
+)
+def test_a_measure_is_no_date(question: str, sentence: str, phrase: str, fit: float) -> None:
+    q = analyse(question)
+    doc = parse(sentence)
+    (ent,) = [e for e in doc.ents if e.text == phrase]
+    assert type_fit(ent.label_, q, ent) == fit
