@@ -115,6 +115,15 @@ def units() -> Any:
 
 
 @functools.cache
+def is_unit(word: str) -> bool:
+    """Is the word a unit of measurement in pint's registry ("km", "kilometres", "weeks", "tonnes")?"""
+    try:
+        units().parse_units(word)
+    except Exception:  # pint raises its own errors (undefined unit, bad syntax) for any non-unit word
+        return False
+    return True
+
+
 def _time_unit(word: str) -> bool:
     try:
         return bool(units().parse_units(word).dimensionality == units().parse_units("second").dimensionality)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from index.sentences import Sentence
 from qa.lexical import fold
-from qa.nlp import content_keys, is_content, is_duration, keys, tree_distance
+from qa.nlp import content_keys, is_content, is_duration, is_unit, keys, tree_distance
 from qa.question import NUMBERS, PROPER, Question
 from qa.retrieve import Group
 from qa.values import normalise
@@ -306,6 +306,10 @@ def type_fit(label: str, q: Question, span: Span) -> float:
             asks = {"when": False, "how long": True}.get(q.wh)
             if label in ("DATE", "TIME") and asks is not None and is_duration(span) != asks:
                 return KIND_MISMATCH
+            # "How long / how old": a number that counts things, not a unit ("4,800 children", "three
+            # bodies of water"), is no length or age; "six weeks", "1,230 kilometres" and a bare "42" may be.
+            if q.wh in ("how long", "how old") and label in NUMBERS and _counts_things(span):
+                return KIND_MISMATCH
             # "How many people": a count of things, not a sum of money, unless money is what is counted.
             if q.wh == "how many" and label in NUMBERS and _money(span) and not _counted(span) & q.head:
                 return KIND_MISMATCH
@@ -336,6 +340,15 @@ def _counted(span: Span) -> frozenset[str]:
     if span.label_ != "MONEY" and root.dep_ == "nummod" and not span.start <= root.head.i < span.end:
         return content_keys(span) | keys(root.head)
     return content_keys(span)
+
+
+def _counts_things(span: Span) -> bool:
+    """Does the span's number count a noun that is no unit of measurement ("4,800 children")?"""
+    root = span.root
+    if root.dep_ != "nummod" or span.start <= root.head.i < span.end or root.head.pos_ != "NOUN":
+        return False
+    noun = root.head
+    return not (is_unit(noun.lemma_.lower()) or is_unit(noun.lower_))
 
 
 def _money(span: Span) -> bool:

@@ -315,3 +315,23 @@ def test_a_measure_is_no_date(question: str, sentence: str, phrase: str, fit: fl
     doc = parse(sentence)
     (ent,) = [e for e in doc.ents if e.text == phrase]
     assert type_fit(ent.label_, q, ent) == fit
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "phrase", "fit"),
+    [
+        # "how old" / "how long": a number that counts things, not a unit, is no age or length
+        ("How old were the children?", "The trial enrolled 4,800 children aged three years.", "4,800", 0.25),
+        ("How old is the singer?", "The singer, 42, lives in Leeds.", "42", 1.0),
+        ("How long did the strike last?", "The strike lasted six weeks.", "six weeks", 1.0),
+        ("How long is the lake?", "The lake consists of three bodies of water.", "three", 0.25),
+        ("How long is the river?", "The river runs for 1,230 kilometres.", "1,230 kilometres", 1.0),
+    ],
+)
+def test_how_long_and_old_want_a_measure_not_a_count(
+    question: str, sentence: str, phrase: str, fit: float
+) -> None:
+    q = analyse(question)
+    doc = parse(sentence)
+    (ent,) = [e for e in doc.ents if e.text == phrase]
+    assert type_fit(ent.label_, q, ent) == fit
