@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 
-from index.settings import Settings
+from qa.settings import Settings
 from qa import prompts
 from qa.cite import defang, split_claims
 from qa.compose import compose, refusal
@@ -67,7 +67,7 @@ class Pipeline:
         """When the model runs after the extractive answer: `always`, `weak` or `never`. `auto` is
         always with Ollama and never with the embedded model, whose proposals changed answers for the
         worse on the measured sets (README "Evaluation")."""
-        mode = self.settings.refine
+        mode = self.settings.answer.refine
         if mode == "auto":
             return "never" if self.llm.backend == "llamacpp" else "always"
         return mode
@@ -77,7 +77,7 @@ class Pipeline:
         """The numbered evidence block, trimmed to the model's token budget (never silently by a server)."""
         budget = (
             self.llm.n_ctx
-            - self.settings.max_answer_tokens
+            - self.settings.answer.max_answer_tokens
             - self.llm.count_tokens(prompts.SYSTEM)
             - self.llm.count_tokens(prompts.USER.format(evidence="", question=question))
             - 48
@@ -121,7 +121,7 @@ class Pipeline:
         ret: Retrieval = self.retriever.retrieve(standalone)
         timings = dict(ret.timings)
         retrieved = [h.sentence.id for h in ret.hits]
-        k = top_k or self.settings.top_k
+        k = top_k or self.settings.retrieval.top_k
         if not ret.groups:
             timings["total_ms"] = (time.perf_counter() - t0) * 1e3
             why = "nothing in the articles matches the question"
@@ -158,7 +158,7 @@ class Pipeline:
             shown, user = self._prompt(standalone, ordered[:k])
             timings["prompt_ms"] = (time.perf_counter() - tp) * 1e3
             reply = ""
-            for delta in self.llm.stream(prompts.SYSTEM, user, self.settings.max_answer_tokens):
+            for delta in self.llm.stream(prompts.SYSTEM, user, self.settings.answer.max_answer_tokens):
                 reply += delta
                 yield Event("token", {"text": delta})
             tv = time.perf_counter()

@@ -22,7 +22,7 @@ from index import mapped
 from index.embed import Embedder, make_embedder
 from index.errors import IndexLockedError
 from index.sentences import Sentence
-from index.settings import Settings
+from qa.settings import Settings
 from index.snapshot import WRITING, Committed
 from index.store import Store
 from qa.lexical import content_words, numbers
@@ -178,8 +178,8 @@ class Retriever:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or make_embedder(settings)
-        self.store = Store(settings, self.embedder.name, self.embedder.dim)
+        self.embedder = embedder or make_embedder(settings.index, settings.llm)
+        self.store = Store(settings.index, self.embedder.name, self.embedder.dim)
         self._manifest: dict[str, str] = {}
         self._generation: str | None = None
         self._refresh_ms: float | None = None
@@ -187,7 +187,7 @@ class Retriever:
 
     def _load(self) -> None:
         self._generation = self.store.generation()  # before the manifest: a commit after it shows next time
-        table = mapped.open_table(self.settings, self.embedder.name, self.store.manifest())
+        table = mapped.open_table(self.settings.index, self.embedder.name, self.store.manifest())
         previous, written = None, table is None
         if table is None:
             table, previous = self._write_table()
@@ -199,14 +199,14 @@ class Retriever:
         self._file_text: dict[str, str] = {}
         self._bm25, self._vocab, self._df_ptr = _bm25_index(table, previous)
         if written:  # the earlier reader files are read no more (a process that maps them keeps them)
-            mapped.prune(self.settings, keep=table.path.name)
+            mapped.prune(self.settings.index, keep=table.path.name)
 
     def _write_table(self) -> tuple[mapped.SentenceTable, mapped.SentenceTable | None]:
         """New reader files for the committed index: the articles unchanged since the reader files written
         last are copied from them, the others read from the store. Returns them and the earlier ones."""
-        previous = mapped.latest(self.settings)
+        previous = mapped.latest(self.settings.index)
         held = previous.manifest if previous is not None else {}
-        writer = mapped.Writer(self.settings, self.embedder.dim)
+        writer = mapped.Writer(self.settings.index, self.embedder.dim)
         try:
             manifest = self.store.read_committed(
                 lambda page: writer.restart() if page is None else writer.add(page), held
@@ -267,8 +267,8 @@ class Retriever:
         return self._table[first:end]
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
-        """Fused hits (up to `settings.candidates`) and their groups, best first."""
-        n = k or self.settings.candidates
+        """Fused hits (up to `settings.retrieval.candidates`) and their groups, best first."""
+        n = k or self.settings.retrieval.candidates
         t: dict[str, float] = {}
         t0 = time.perf_counter()
         qvec = self.embedder.embed([question])[0]

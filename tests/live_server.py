@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from index.errors import BackendError
-from index.settings import Settings
+from qa.settings import Settings
 from qa.service import QAService
 
 ROOT = Path(__file__).resolve().parent.parent

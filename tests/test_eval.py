@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from index.settings import Settings
+from qa.settings import Settings
 from qa import cli
 from qa.eval.metrics import check_floors
 from qa.eval.pairs import load_pairs

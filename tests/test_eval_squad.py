@@ -107,11 +107,11 @@ def test_sample_is_stratified_reproducible_and_nested() -> None:
 
 
 def test_each_corpus_has_its_own_eval_index(tmp_path: Path) -> None:
-    from index.settings import Settings
+    from qa.settings import Settings
 
     base = Settings(data_dir=tmp_path)
     dirs = {
-        eval_settings(base.model_copy(update={"corpus_dir": SETS_DIR / name / "corpus"})).data_dir
+        eval_settings(base.replaced(corpus_dir=SETS_DIR / name / "corpus")).data_dir
         for name in ("squad2-rhine", "squad2-complexity")
     }
     dirs.add(eval_settings(base).data_dir)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from index.build import evidence_sentences, index_corpus
-from index.settings import Settings
+from qa.settings import Settings
 from qa.cite import MARKER
 from qa.pipeline import Pipeline
 from tests.helpers import SEEDS, assert_valid_answer
@@ -31,7 +31,7 @@ def planted_pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline
     shutil.copytree(SEEDS, corpus)
     (corpus / "999_planted.txt").write_text(PLANTED, "utf-8")
     settings = Settings(data_dir=root / "data", corpus_dir=corpus, llm="llamacpp")
-    index_corpus(settings)
+    index_corpus(settings.index)
     return Pipeline(settings), corpus
 
 

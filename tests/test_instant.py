@@ -22,7 +22,7 @@ import httpx
 import jsonschema
 import pytest
 
-from index.settings import Settings
+from qa.settings import Settings
 from qa.events import Event
 from qa.inputs import clean_question
 from qa.llm import Choice

@@ -16,7 +16,7 @@ import ollama
 import pytest
 
 from index.errors import InputError
-from index.settings import Settings
+from qa.settings import Settings
 from qa import cli
 from qa.eval.pairs import Pair, load_pairs, sample
 from qa.eval.run import SETS_DIR, EvalOptions, EvalResult, evaluate, standin_server
@@ -365,7 +365,7 @@ def test_qa_eval_runs_the_standin_and_the_floor_side_by_side(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`qa eval --set squad2-rhine --sample 6 --pipeline standin,extractive`: the real command."""
-    monkeypatch.setenv("QA_DATA_DIR", str(rhine_settings.data_dir))  # the module's index: no re-embedding
+    monkeypatch.setenv("QA_DATA_DIR", str(rhine_settings.index.data_dir))  # the module's index: no re-embedding
     out = tmp_path / "out"
     argv = [
         "eval",

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from index.settings import Settings
+from qa.settings import Settings
 from qa.service import QAService
 from qa.sources import SourceView, SourceViewSentence
 from qa.types import Answer, Citation

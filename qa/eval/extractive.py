@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from index.settings import Settings
+from qa.settings import Settings
 from qa.cite import defang
 from qa.prompts import REFUSAL
 from qa.retrieve import Retriever

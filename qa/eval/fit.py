@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from index.build import index_corpus
-from index.settings import Settings
+from index.settings import IndexSettings
+from qa.settings import AnswerSettings, Settings
 from qa.pipeline import Pipeline
 from qa.propose import extractive
 from qa.question import analyse
@@ -81,8 +82,10 @@ def collect(set_dir: Path, data_dir: Path, sample: int | None, seed: int) -> lis
     if sample:
         rng = random.Random(seed)
         qs = rng.sample(qs, min(sample, len(qs)))
-    settings = Settings(data_dir=data_dir, corpus_dir=set_dir / "corpus", refine="never")
-    index_corpus(settings)
+    settings = Settings(
+        index=IndexSettings(data_dir=data_dir, corpus_dir=set_dir / "corpus"), answer=AnswerSettings(refine="never")
+    )
+    index_corpus(settings.index)
     pipe = Pipeline(settings, llm=_NoModel())
     rows = []
     for item in qs:
