@@ -182,8 +182,8 @@ def make_embedder(settings: IndexSettings, ollama: OllamaServer | None = None) -
     if kind == "ollama" and model:
         if ollama is None:
             raise QAError(
-                f"QA_EMBED={settings.embed} embeds through Ollama, but no Ollama server was given: build "
-                "the embedder from the full settings (qa.settings.Settings), or set QA_EMBED=onnx:all-MiniLM-L6-v2."
+                f"QA_EMBED={settings.embed} embeds through Ollama, but no Ollama server was given: pass "
+                "the llm settings (qa.settings.Settings.llm), or set QA_EMBED=onnx:all-MiniLM-L6-v2."
             )
         return OllamaEmbedder(model, ollama.ollama_host, ollama.ollama_timeout_s, settings.embed_batch_size)
     raise QAError(f"Unknown embedding model '{settings.embed}': use onnx:all-MiniLM-L6-v2 or ollama:<model>.")

@@ -57,7 +57,9 @@ class Store:
     other store is a reader, which keeps out of the files while a writer runs (see the module doc).
     """
 
-    def __init__(self, settings: IndexSettings, embed_name: str, embed_dim: int, create: bool = False) -> None:
+    def __init__(
+        self, settings: IndexSettings, embed_name: str, embed_dim: int, create: bool = False
+    ) -> None:
         self._settings = settings
         self.embed_name = embed_name
         self.embed_dim = embed_dim

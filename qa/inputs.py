@@ -7,8 +7,8 @@ import unicodedata
 from collections.abc import Sequence
 
 from index.errors import InputError
-from qa.settings import Settings
 from qa.lexical import content_words
+from qa.settings import Settings
 
 # Control characters (C0 but tab, line feed and carriage return; DEL; C1) and lone surrogates (JSON allows
 # "\ud800"; nothing downstream can encode it): replaced by spaces in the question here and in earlier turns

@@ -22,13 +22,11 @@ from index import mapped
 from index.embed import Embedder, make_embedder
 from index.errors import IndexLockedError
 from index.sentences import Sentence
-from qa.settings import Settings
 from index.snapshot import WRITING, Committed
 from index.store import Store
 from qa.lexical import content_words, numbers
+from qa.settings import Settings
 
-RRF_K = 60
-GROUP_JACCARD = 0.5
 BM25_FORMAT = 1  # changes with bm25_tokens, so reader files keep no index of other tokens
 
 
@@ -72,22 +70,25 @@ def bm25_tokens(text: str) -> list[str]:
     return sorted(content_words(text)) + sorted(numbers(text))
 
 
-def near_identical(a: str, b: str) -> bool:
-    """Same fact in other words? Content-word Jaccard ≥ GROUP_JACCARD and exactly the same numbers."""
+def near_identical(a: str, b: str, min_jaccard: float) -> bool:
+    """Same fact in other words? Content-word Jaccard ≥ `min_jaccard` and exactly the same numbers."""
     if numbers(a) != numbers(b):
         return False
     wa, wb = content_words(a), content_words(b)
     if not wa or not wb:
         return a.strip() == b.strip()
-    return len(wa & wb) / len(wa | wb) >= GROUP_JACCARD
+    return len(wa & wb) / len(wa | wb) >= min_jaccard
 
 
-def group_hits(hits: Sequence[Hit]) -> list[Group]:
-    """Group near-identical sentences from different files, keeping rank order of each group's lead."""
+def group_hits(hits: Sequence[Hit], min_jaccard: float) -> list[Group]:
+    """Group near-identical sentences from different files (`near_identical`), keeping rank order of each
+    group's lead."""
     groups: list[Group] = []
     for h in hits:
         for g in groups:
-            if h.sentence.file not in g.files and near_identical(g.lead.sentence.text, h.sentence.text):
+            if h.sentence.file not in g.files and near_identical(
+                g.lead.sentence.text, h.sentence.text, min_jaccard
+            ):
                 g.hits.append(h)
                 break
         else:
@@ -157,7 +158,7 @@ def _tokens_of_unchanged(
     return out
 
 
-def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
+def rrf(rankings: Sequence[Sequence[str]], k: int) -> dict[str, float]:
     """Reciprocal rank fusion of id rankings: score(id) = Σ 1 / (k + rank)."""
     scores: dict[str, float] = {}
     for ranking in rankings:
@@ -292,7 +293,7 @@ class Retriever:
                     pos[bm25_ids[-1]] = int(d)
         t3 = time.perf_counter()
         dense_ids = [sid for sid, _ in dense]
-        fused = rrf([dense_ids, bm25_ids])
+        fused = rrf([dense_ids, bm25_ids], self.settings.retrieval.rrf_k)
         sims = dict(dense)
         hits = []
         for sid, score in sorted(fused.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -301,7 +302,7 @@ class Retriever:
             if sim is None:
                 sim = float(self._table.vector(i) @ qvec)
             hits.append(Hit(self._table[i], score, sim))
-        groups = group_hits(hits)
+        groups = group_hits(hits, self.settings.retrieval.group_jaccard)
         t4 = time.perf_counter()
         t.update(
             embed_ms=(t1 - t0) * 1e3,

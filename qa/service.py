@@ -25,11 +25,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from index.errors import QAError
-from qa.settings import Settings
 from qa.events import Event, final_answer
 from qa.inputs import CONTROL
 from qa.schedule import ScheduledLLM, Scheduler
 from qa.schemas import BackendStatus, Health, IndexStatus, QueueStatus, SourceDoc, SourceSentence
+from qa.settings import Settings
 from qa.types import Answer
 
 if TYPE_CHECKING:
@@ -184,7 +184,11 @@ class QAService:
     def admission_limit(self) -> int:
         """Requests admitted at once before 503: `concurrency` when every answer runs the model, else
         `concurrency_no_model`."""
-        return self.settings.server.concurrency if self.model_bound() else self.settings.server.concurrency_no_model
+        return (
+            self.settings.server.concurrency
+            if self.model_bound()
+            else self.settings.server.concurrency_no_model
+        )
 
     @contextmanager
     def admit(self) -> Iterator[None]:

@@ -40,7 +40,18 @@ from pydantic_settings import (
 )
 
 from index.errors import SettingsError
-from index.settings import IndexSettings
+from index.settings import IndexSettings, field_default
+
+__all__ = [
+    "AnswerSettings",
+    "IndexSettings",
+    "LlmSettings",
+    "RetrievalSettings",
+    "ServerSettings",
+    "Settings",
+    "field_default",
+    "load_settings",
+]
 
 PREFIX = "QA_"
 NESTED = "__"
@@ -350,8 +361,8 @@ def explain(error: ValidationError) -> str:
     where = _given_as(section, name, field)
     default = field.get_default(call_default_factory=True)
     return (
-        f"{where}={first['input']!r} is not a valid setting: it must be {allowed(field)} (default {default}); "
-        f"fix it or unset {where}.{more}"
+        f"{where}={first['input']!r} is not a valid setting: it must be {allowed(field)} "
+        f"(default {default}); fix it or unset {where}.{more}"
     )
 
 
@@ -384,5 +395,7 @@ def allowed(field: FieldInfo) -> str:
     if low and high is not None and low.startswith("at least "):
         words = f"{noun} from {low.removeprefix('at least ')} to {high}"
     else:
-        words = " and ".join([noun + (f" {low}" if low else ""), *([f"at most {high}"] if high is not None else [])])
+        words = " and ".join(
+            [noun + (f" {low}" if low else ""), *([f"at most {high}"] if high is not None else [])]
+        )
     return words + (", or unset" if optional else "")

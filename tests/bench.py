@@ -336,7 +336,11 @@ def replica_load(settings: Any, questions: Sequence[str]) -> dict[str, float]:
         "print(json.dumps({'load_s': load_s, 'chroma_mb': rss1 - rss0, 'load_mb': rss2 - rss1,\n"
         "                  'queried_mb': proc_mb() - rss1}))\n"
     )
-    arg = {"data": str(settings.index.data_dir), "corpus": str(settings.index.corpus_dir), "questions": list(questions)}
+    arg = {
+        "data": str(settings.index.data_dir),
+        "corpus": str(settings.index.corpus_dir),
+        "questions": list(questions),
+    }
     out = subprocess.run(
         [sys.executable, "-c", code, json.dumps(arg)], cwd=ROOT, capture_output=True, text=True, timeout=600
     )

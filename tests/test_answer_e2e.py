@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.settings import Settings
 from qa.pipeline import Pipeline
+from qa.settings import Settings
 from tests.helpers import SEEDS, assert_answers, assert_refused, assert_valid_answer
 
 ANSWERABLE = [

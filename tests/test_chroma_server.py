@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from index.build import index_corpus
-from qa.settings import Settings
 from index.store import Store
 from qa.pipeline import Pipeline
+from qa.settings import Settings
 from tests.helpers import SEEDS, assert_answers, assert_refused, stop_process
 from tests.test_answer_e2e import ANSWERABLE, UNANSWERABLE
 

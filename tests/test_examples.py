@@ -14,10 +14,10 @@ import pytest
 
 from index.build import index_corpus
 from index.sentences import Sentence
-from qa.settings import Settings
 from qa.examples import build_examples, question_from
 from qa.nlp import parse
 from qa.service import QAService
+from qa.settings import Settings
 from qa.types import Answer
 from ui.render import render_examples
 

@@ -30,12 +30,12 @@ from index.build import evidence_sentences, index_corpus
 from index.corpus import load_corpus
 from index.embed import make_embedder
 from index.errors import IndexCorruptError, IndexLockedError
-from qa.settings import Settings
 from index.store import Store, disk_generation
 from qa.api.app import create_app
 from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
+from qa.settings import Settings
 from tests.helpers import assert_valid_answer
 from tests.live_server import ROOT, SEEDS, LiveServer, ScriptedLLM, client, start_server, wait_until
 from tests.ollama_server import OllamaTestServer

@@ -21,8 +21,8 @@ from index.build import IndexReport, evidence_sentences, index_corpus
 from index.corpus import content_hash, load_corpus
 from index.embed import make_embedder
 from index.extract import READER_VERSIONS, extract_bytes, format_of, stamp
-from qa.settings import Settings
 from index.store import Store
+from qa.settings import Settings
 from tests.fixtures_formats import (
     CHROME,
     MIXED,

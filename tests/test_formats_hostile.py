@@ -19,8 +19,8 @@ import pytest
 
 from index.build import IndexReport, evidence_sentences, index_corpus
 from index.embed import make_embedder
-from qa.settings import Settings
 from index.store import Store
+from qa.settings import Settings
 from tests.fixtures_formats import (
     ROOT,
     SEEDS,

@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, given, settings
 
 from index.build import evidence_sentences, index_corpus
 from index.embed import make_embedder
-from qa.settings import Settings
 from index.store import Store
 from qa.api.app import create_app
 from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
+from qa.settings import Settings
 from tests.live_server import SEEDS, LiveServer, ScriptedLLM, settings_from_env, start_server
 
 EXAMPLES_PER_OPERATION = 300  # 4 of the 6 operations take input: over 1,000 generated requests

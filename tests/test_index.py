@@ -12,8 +12,8 @@ from index.build import evidence_sentences, index_corpus
 from index.embed import make_embedder
 from index.errors import CorpusError, IndexLockedError, IndexMismatchError, IndexMissingError
 from index.sentences import Sentence
-from qa.settings import Settings
 from index.store import Store, writer_lock
+from qa.settings import Settings
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -133,7 +133,8 @@ def test_uncommitted_sentences_are_invisible_and_swept(settings: Settings) -> No
     )
     assert len(store.all_sentences()[0]) == before
     assert all(
-        h.sentence.file != "ghost.txt" for h in store.query(make_embedder(settings.index, settings.llm).embed([ghost.text])[0], 5)
+        h.sentence.file != "ghost.txt"
+        for h in store.query(make_embedder(settings.index, settings.llm).embed([ghost.text])[0], 5)
     )
     assert store.sweep() == 1
     assert store.count() == before

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from index.build import evidence_sentences, index_corpus
-from qa.settings import Settings
 from qa.cite import MARKER
 from qa.pipeline import Pipeline
+from qa.settings import Settings
 from tests.helpers import SEEDS, assert_valid_answer
 
 PLANTED = """Breaking: Kunduz update

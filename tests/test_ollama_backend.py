@@ -27,12 +27,12 @@ import httpx
 import pytest
 
 from index.errors import BackendError, IndexMismatchError
-from qa.settings import LlmSettings, Settings
 from qa.events import Event
 from qa.llm import LlamaCppLLM, OllamaLLM, choose_backend, default_gguf, make_llm
 from qa.pipeline import Pipeline
 from qa.prompts import REFUSAL
 from qa.retrieve import Retriever
+from qa.settings import LlmSettings, Settings
 from tests.helpers import assert_valid_answer
 from tests.ollama_server import OllamaTestServer
 from tests.test_answer_e2e import (  # noqa: F401 - collected here again, with `pipeline` on Ollama

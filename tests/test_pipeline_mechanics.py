@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from qa.settings import Settings
 from qa import prompts
 from qa.pipeline import Pipeline
+from qa.settings import Settings
 from tests.conftest import RecordingLLM
 from tests.helpers import SEEDS, assert_valid_answer
 

@@ -300,7 +300,9 @@ def mount_ui(app: FastAPI, service: QAService, path: str = "/ui") -> None:
     settings = service.settings
     demo = build_ui(service)
     # Answers and other events may run `concurrency` at once each; the service schedules the answers.
-    demo.queue(default_concurrency_limit=settings.server.concurrency, max_size=8 * settings.server.concurrency)
+    demo.queue(
+        default_concurrency_limit=settings.server.concurrency, max_size=8 * settings.server.concurrency
+    )
     token = settings.server.api_token
     auth = None
     if token:

@@ -19,11 +19,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import QAError
-from qa.settings import Settings
 from qa.api.common import AuthError, error_body, error_payload, status_of
 from qa.api.openai import router as openai_router
 from qa.api.routes import router as native_router
 from qa.service import BusyError, QAService
+from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 UI_PATH = "/ui"

@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from index.errors import InputError, QAError
-from qa.settings import Settings
 from qa.eval.citations import Sources
 from qa.eval.metrics import check_floors, score_record, summarize
 from qa.eval.pairs import Pair, check_spans, default_pairs_path, load_pairs, sample, select
 from qa.eval.report import format_table, misses, write_chart, write_markdown
 from qa.eval.standin import DEFAULT_MIX, Mix, Script, parse_mix
+from qa.settings import Settings
 from qa.types import Answer
 
 PipelineName = Literal["ours", "standin", "extractive", "baseline"]
@@ -247,8 +247,8 @@ def evaluate(
     problems = check_spans(pairs, texts)
     if problems:
         raise InputError(
-            f"{len(problems)} question(s) do not match the corpus {es.index.corpus_dir} (is --corpus the set's "
-            f"corpus folder?): " + "; ".join(problems[:3])
+            f"{len(problems)} question(s) do not match the corpus {es.index.corpus_dir} (is --corpus the "
+            f"set's corpus folder?): " + "; ".join(problems[:3])
         )
     sources = Sources(texts)
     retriever = Retriever(es)
