@@ -30,12 +30,12 @@ class IndexSettings(BaseModel):
     data_dir: Path = Field(
         default_factory=lambda: _project_root() / "data",
         description="Where the Chroma store, lock file and caches live.",
-        json_schema_extra={"shown": "<project>/data"},
+        json_schema_extra={"shown": "`<project>/data`"},
     )
     corpus_dir: Path = Field(
         default_factory=lambda: _project_root() / "seeds",
         description="Folder of articles that `qa index` reads: .txt (UTF-8), .md, .html/.htm, .pdf, .docx.",
-        json_schema_extra={"shown": "<project>/seeds"},
+        json_schema_extra={"shown": "`<project>/seeds`"},
     )
     embed: str = Field(
         default="onnx:all-MiniLM-L6-v2",

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from index.settings import field_default
 from qa import prompts
 from qa.cite import split_claims
 from qa.conflicts import Version, versions_of
@@ -19,7 +20,7 @@ from qa.lexical import fold
 from qa.nlp import parse, parse_many
 from qa.propose import Candidate, Evidence, add_votes, extractive, from_model
 from qa.question import Question
-from qa.settings import AnswerSettings, field_default
+from qa.settings import AnswerSettings
 from qa.verify import claim_supported, strip_scaffolding
 from qa.weights import WEIGHTS, Weights
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from index.sentences import Sentence
+from index.settings import field_default
 from qa.lexical import fold
 from qa.nlp import content_keys, is_content, is_duration, keys, tree_distance
 from qa.question import NUMBERS, PROPER, Question
 from qa.retrieve import Group
-from qa.settings import AnswerSettings, field_default
+from qa.settings import AnswerSettings
 from qa.verify import is_subject, locate, negation_agrees, role
 from qa.weights import WEIGHTS, Weights
 

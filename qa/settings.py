@@ -40,18 +40,7 @@ from pydantic_settings import (
 )
 
 from index.errors import SettingsError
-from index.settings import IndexSettings, field_default
-
-__all__ = [
-    "AnswerSettings",
-    "IndexSettings",
-    "LlmSettings",
-    "RetrievalSettings",
-    "ServerSettings",
-    "Settings",
-    "field_default",
-    "load_settings",
-]
+from index.settings import IndexSettings
 
 PREFIX = "QA_"
 NESTED = "__"

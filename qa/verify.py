@@ -16,10 +16,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from index.settings import field_default
 from qa.lexical import fold, numbers
 from qa.nlp import content_keys, is_content, keys, negated, predicate
 from qa.question import Question
-from qa.settings import AnswerSettings, field_default
+from qa.settings import AnswerSettings
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
