@@ -9,9 +9,10 @@
 | `llm`       | here                | which model answers, and its server or file                        |
 | `server`    | here                | the HTTP API and the chat UI: token, admission limits              |
 
-The chat UI has no knobs of its own that change what it shows beyond what the server admits, so there is
-no `ui` section: one would make `qa` import `ui` (dependencies point index → qa → ui), and the admission
-limits Gradio's queue reads are the server's.
+There is no `ui` section. The chat's own constants (its redraw and poll intervals, the longest source
+shown) change no answer, and the knobs it does read, the token and the admission limits of Gradio's queue,
+are the server's; a `ui` section owned by ui/ would make qa import ui to compose it (dependencies point
+index → qa → ui).
 
 Every field reads two environment names: the flat one it always had (`QA_TOP_K`, `QA_LLM`,
 `QA_OLLAMA_HOST` or `OLLAMA_HOST`, `QA_REFINE` or the older `QA_MODEL_ANSWERS`) and the nested one

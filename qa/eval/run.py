@@ -250,7 +250,7 @@ def evaluate(
             f"{len(problems)} question(s) do not match the corpus {es.index.corpus_dir} (is --corpus the "
             f"set's corpus folder?): " + "; ".join(problems[:3])
         )
-    sources = Sources(texts)
+    sources = Sources(texts, es.index.max_sentence_chars)
     retriever = Retriever(es)
     records: list[dict[str, Any]] = []
     seconds: dict[str, float] = {}
