@@ -321,9 +321,9 @@ class Settings(BaseSettings):
         return (*sources, file_secret_settings)
 
     def replaced(self, **changes: Any) -> Settings:
-        """A copy with some settings changed, by flat name: `settings.replaced(refine="never")`."""
+        """A copy with some settings changed by flat name, validated: `settings.replaced(refine="never")`."""
         sections = {
-            section: getattr(self, section).model_copy(update=update)
+            section: SECTIONS[section].model_validate({**getattr(self, section).model_dump(), **update})
             for section, update in route(changes).items()
         }
         return self.model_copy(update=sections)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from index.embed import make_embedder
 from index.errors import QAError, SettingsError
@@ -85,3 +86,9 @@ def test_load_settings_turns_a_bad_value_into_a_settings_error(monkeypatch: pyte
 def test_an_ollama_embedder_needs_the_server(tmp_path: Path) -> None:
     with pytest.raises(QAError, match="no Ollama server was given"):
         make_embedder(IndexSettings(data_dir=tmp_path, embed="ollama:all-minilm"))
+
+
+def test_replaced_validates_the_new_value(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="less than or equal to 20"):
+        Settings(data_dir=tmp_path).replaced(top_k=99)
+    assert Settings(data_dir=tmp_path).replaced(corpus_dir=str(tmp_path)).index.corpus_dir == tmp_path
