@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from index.corpus import Skipped, content_hash, label, raw_items, read_raw, scan, to_article
-from index.embed import Embedder, make_embedder
+from index.embed import Embedder, OllamaServer, make_embedder
 from index.extract import LEGACY_STAMP, Limits, Reader, format_of, stamp
 from index.sentences import Sentence, split_sentences
-from index.settings import Settings
+from index.settings import IndexSettings, field_default
 from index.store import Store, wipe, writer_lock
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,11 @@ class IndexReport:
         return "\n".join(lines)
 
 
-def evidence_sentences(file: str, text: str) -> tuple[list[Sentence], int]:
+def evidence_sentences(
+    file: str, text: str, max_chars: int = field_default(IndexSettings, "max_sentence_chars")
+) -> tuple[list[Sentence], int]:
     """The sentences of an article that may be cited, and how many boilerplate ones were dropped."""
-    all_sentences = split_sentences(file, text)
+    all_sentences = split_sentences(file, text, max_chars)
     keep = [s for s in all_sentences if s.boilerplate is None]
     return keep, len(all_sentences) - len(keep)
 
@@ -99,7 +101,7 @@ class SkipMemo:
     the data dir), so a file that takes the whole time limit to fail does not cost it again on every run.
     Any change to the file, its reader or the limits reads it again."""
 
-    def __init__(self, settings: Settings, limits: Limits) -> None:
+    def __init__(self, settings: IndexSettings, limits: Limits) -> None:
         self.path = settings.data_dir / "skipped.json"
         self._limits = repr(limits)
         self._old: dict[str, dict[str, str]] = {}
@@ -141,13 +143,15 @@ def _skip(report: IndexReport, sk: Skipped) -> None:
 
 
 def index_corpus(
-    settings: Settings,
+    settings: IndexSettings,
     corpus_dir: Path | None = None,
     rebuild: bool = False,
     progress: bool = False,
     embedder: Embedder | None = None,
+    ollama: OllamaServer | None = None,
 ) -> IndexReport:
-    """Bring the index in line with the corpus folder. Holds the writer lock throughout."""
+    """Bring the index in line with the corpus folder. Holds the writer lock throughout. Without an
+    `embedder`, the one `settings.embed` names is made (an `ollama:` one calls the `ollama` server)."""
     t0 = time.perf_counter()
     folder = corpus_dir or settings.corpus_dir
     limits = Limits.from_settings(settings)
@@ -159,7 +163,7 @@ def index_corpus(
         for sk in refused:
             report.count(sk.format).files += 1
             _skip(report, sk)
-        emb = embedder or make_embedder(settings)
+        emb = embedder or make_embedder(settings, ollama)
         if rebuild:
             wipe(settings)
             (settings.data_dir / "skipped.json").unlink(missing_ok=True)
@@ -216,7 +220,7 @@ def index_corpus(
                     counts.removed += 1
             else:
                 got = to_article(c, sha, read.extracted)
-                keep, dropped = evidence_sentences(got.file, got.text)
+                keep, dropped = evidence_sentences(got.file, got.text, settings.max_sentence_chars)
                 report.boilerplate_dropped += dropped
                 new_texts = list(dict.fromkeys(s.text for s in keep if s.text not in cache))
                 if new_texts:

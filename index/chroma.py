@@ -27,7 +27,7 @@ from index.extract import Extracted
 from index.integrity import REBUILD, check_store
 from index.lock import disk_generation
 from index.sentences import Sentence
-from index.settings import Settings
+from index.settings import IndexSettings
 
 SENTENCES = "qa_sentences"
 FILES = "qa_files"
@@ -48,7 +48,7 @@ def forget_clients() -> None:
     _CLIENT_GEN.clear()
 
 
-def client(settings: Settings) -> Any:
+def client(settings: IndexSettings) -> Any:
     """A Chroma client: `chromadb.HttpClient` for `QA_CHROMA_URL`, else the on-disk store in the data dir,
     opened afresh when another process wrote since this process last opened it."""
     import chromadb
@@ -239,14 +239,14 @@ def sentence_records(
     return ids, docs, metas, np.concatenate(vecs) if vecs else np.zeros((0, dim), np.float32)
 
 
-def _drop_collections(settings: Settings) -> None:
+def _drop_collections(settings: IndexSettings) -> None:
     opened = client(settings)
     for name in (SENTENCES, FILES):
         if name in collection_names(opened):
             opened.delete_collection(name)
 
 
-def wipe(settings: Settings) -> None:
+def wipe(settings: IndexSettings) -> None:
     """Delete the whole index (used by `--rebuild`, inside `writer_lock`). Works even when the files on
     disk are damaged: then they are removed without letting Chroma read them."""
     if settings.chroma_url:

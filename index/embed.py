@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from index.errors import BackendError, QAError
-from index.settings import Settings
+from index.settings import IndexSettings
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on 256 word pieces; longer input is truncated.
 
@@ -160,13 +160,30 @@ def _onnx(batch_size: int, threads: int) -> OnnxMiniLM:
     return OnnxMiniLM(batch_size, threads)
 
 
-def make_embedder(settings: Settings) -> Embedder:
-    """The embedder named by `settings.embed` (cached per process: loading costs ~0.3 s)."""
+class OllamaServer(Protocol):
+    """The Ollama server an `ollama:` embedder calls. Answers and embeddings share one server, whose
+    settings the answer layer owns (qa's `LlmSettings` is one); index only states what it reads."""
+
+    @property
+    def ollama_host(self) -> str:
+        """The server's address."""
+
+    @property
+    def ollama_timeout_s(self) -> float:
+        """The longest wait for it."""
+
+
+def make_embedder(settings: IndexSettings, ollama: OllamaServer | None = None) -> Embedder:
+    """The embedder named by `settings.embed` (cached per process: loading costs ~0.3 s). An `ollama:`
+    model needs `ollama`, the server to call."""
     kind, _, model = settings.embed.partition(":")
     if kind == "onnx" and model == "all-MiniLM-L6-v2":
-        return _onnx(settings.embed_batch_size, settings.llamacpp_threads)
+        return _onnx(settings.embed_batch_size, settings.embed_threads)
     if kind == "ollama" and model:
-        return OllamaEmbedder(
-            model, settings.ollama_host, settings.ollama_timeout_s, settings.embed_batch_size
-        )
+        if ollama is None:
+            raise QAError(
+                f"QA_EMBED={settings.embed} embeds through Ollama, but no Ollama server was given: pass "
+                "the llm settings (qa.settings.Settings.llm), or set QA_EMBED=onnx:all-MiniLM-L6-v2."
+            )
+        return OllamaEmbedder(model, ollama.ollama_host, ollama.ollama_timeout_s, settings.embed_batch_size)
     raise QAError(f"Unknown embedding model '{settings.embed}': use onnx:all-MiniLM-L6-v2 or ollama:<model>.")

@@ -33,3 +33,7 @@ class BackendError(QAError):
 
 class InputError(QAError):
     """The user's input cannot be used (empty, too long)."""
+
+
+class SettingsError(QAError):
+    """A setting has a value it cannot take (an environment variable, `.env` or a keyword)."""

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from index.errors import IndexLockedError
-from index.settings import Settings
+from index.settings import IndexSettings
 
 OPEN_WAIT_S = 3.0  # a reader waits this long for another reader's open (under a second) to finish
 WRITER_WAIT_S = 60.0  # the writer waits this long for readers to finish their current read
@@ -34,7 +34,7 @@ EXCLUSIVE = fcntl.LOCK_EX
 
 
 @contextmanager
-def rw_lock(settings: Settings, mode: int, wait_s: float) -> Iterator[bool]:
+def rw_lock(settings: IndexSettings, mode: int, wait_s: float) -> Iterator[bool]:
     """Hold `index.rw` in `mode` (SHARED or EXCLUSIVE) for the block; yields False (and holds nothing) when
     it could not be had within `wait_s` seconds."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -56,7 +56,7 @@ def rw_lock(settings: Settings, mode: int, wait_s: float) -> Iterator[bool]:
         os.close(fd)  # releases the lock
 
 
-def disk_generation(settings: Settings) -> str:
+def disk_generation(settings: IndexSettings) -> str:
     """The store's write generation: changes every time a writer takes the lock ("" before the first)."""
     try:
         return (settings.data_dir / "index.gen").read_text("ascii")
@@ -64,7 +64,7 @@ def disk_generation(settings: Settings) -> str:
         return ""
 
 
-def _bump_disk_generation(settings: Settings) -> None:
+def _bump_disk_generation(settings: IndexSettings) -> None:
     path = settings.data_dir / "index.gen"
     tmp = path.with_name(f"index.gen.{os.getpid()}")
     tmp.write_text(f"{time.time_ns()}-{os.getpid()}", "ascii")
@@ -72,7 +72,7 @@ def _bump_disk_generation(settings: Settings) -> None:
 
 
 @contextmanager
-def writer_lock(settings: Settings) -> Iterator[None]:
+def writer_lock(settings: IndexSettings) -> Iterator[None]:
     """Hold the index's writer lock; a second writer gets IndexLockedError at once. Readers in other
     processes are kept out of the files while it is held (they answer from what they read last)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)

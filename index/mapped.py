@@ -33,7 +33,7 @@ from typing import Any, BinaryIO, overload
 import numpy as np
 
 from index.sentences import Sentence
-from index.settings import Settings
+from index.settings import IndexSettings
 
 FORMAT = 1  # changes when the layout of the files does
 STALE_TMP_S = 3600.0
@@ -47,7 +47,7 @@ def key(embed_name: str, manifest: Mapping[str, str]) -> str:
     return h.hexdigest()[:24]
 
 
-def folder(settings: Settings) -> Path:
+def folder(settings: IndexSettings) -> Path:
     """Where the reader files live (local to this machine, also with a Chroma server)."""
     return settings.data_dir / "readers"
 
@@ -139,7 +139,7 @@ class SentenceTable(Sequence[Sentence]):
         return first + j if j < len(ns) and int(ns[j]) == int(n) else None
 
 
-def open_table(settings: Settings, embed_name: str, manifest: Mapping[str, str]) -> SentenceTable | None:
+def open_table(settings: IndexSettings, embed_name: str, manifest: Mapping[str, str]) -> SentenceTable | None:
     """The reader files for this committed index, if some process wrote them already."""
     path = folder(settings) / key(embed_name, manifest)
     try:
@@ -148,7 +148,7 @@ def open_table(settings: Settings, embed_name: str, manifest: Mapping[str, str])
         return None
 
 
-def latest(settings: Settings) -> SentenceTable | None:
+def latest(settings: IndexSettings) -> SentenceTable | None:
     """The reader files written last (for an earlier commit, as a rule), to copy unchanged articles from."""
     root = folder(settings)
     done = [p for p in root.iterdir() if not p.name.startswith(".")] if root.exists() else []
@@ -163,7 +163,7 @@ def latest(settings: Settings) -> SentenceTable | None:
 class Writer:
     """Builds one reader-files folder from pages of (sentence, vector), in any order."""
 
-    def __init__(self, settings: Settings, dim: int) -> None:
+    def __init__(self, settings: IndexSettings, dim: int) -> None:
         self._settings = settings
         self._dim = dim
         self._tmp = folder(settings) / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -277,7 +277,7 @@ class Writer:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def prune(settings: Settings, keep: str) -> None:
+def prune(settings: IndexSettings, keep: str) -> None:
     """Remove the reader files of every other key, and temporary folders left an hour ago (by a process
     that was killed while it wrote them)."""
     root = folder(settings)

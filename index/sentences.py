@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.boilerplate import boilerplate_reason
+from index.settings import IndexSettings, field_default
 
-# A sentence longer than this is cut at whitespace so that one run-on line cannot flood a prompt.
-MAX_SENTENCE_CHARS = 600
 # Any line break ends a line: \n, \r\n, a lone \r (old Mac exports) and the Unicode separators.
 _LINE = re.compile(r"[^\r\n\u2028\u2029]+")
 _STRIP = " \t\r\f\v\ufeff\u00a0\u200b"
@@ -74,19 +73,23 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _cut_long(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    while end - start > MAX_SENTENCE_CHARS:
-        cut = text.rfind(" ", start, start + MAX_SENTENCE_CHARS)
+def _cut_long(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
+    # Cut at whitespace so that one run-on line cannot flood a prompt.
+    while end - start > max_chars:
+        cut = text.rfind(" ", start, start + max_chars)
         if cut <= start:
-            cut = start + MAX_SENTENCE_CHARS
+            cut = start + max_chars
         yield _trim(text, start, cut)
         start, _ = _trim(text, cut, end)
     if end > start:
         yield start, end
 
 
-def split_sentences(file: str, text: str) -> list[Sentence]:
-    """Split one article into sentences, numbered from 1, each marked if it is boilerplate.
+def split_sentences(
+    file: str, text: str, max_chars: int = field_default(IndexSettings, "max_sentence_chars")
+) -> list[Sentence]:
+    """Split one article into sentences, numbered from 1, each marked if it is boilerplate; a sentence
+    over `max_chars` (`IndexSettings.max_sentence_chars`) is cut into pieces.
 
     A sentence is boilerplate when its whole line is (a share widget, a disclaimer paragraph) or when the
     sentence itself is (a "click the share buttons" sentence inside a reader's note).
@@ -100,7 +103,7 @@ def split_sentences(file: str, text: str) -> list[Sentence]:
         line_reason = boilerplate_reason(line)
         for s, e in _spans(line):
             s, e = _trim(line, s, e)
-            for a, b in _cut_long(line, s, e):
+            for a, b in _cut_long(line, s, e, max_chars):
                 if a >= b:
                     continue
                 piece = line[a:b]

@@ -32,7 +32,7 @@ from index.extract import Extracted
 from index.integrity import REBUILD, check_store
 from index.lock import EXCLUSIVE, OPEN_WAIT_S, SHARED, disk_generation, rw_lock, writer_lock
 from index.sentences import Sentence
-from index.settings import Settings
+from index.settings import IndexSettings
 from index.snapshot import WRITING, Committed, Snapshot, seen
 
 __all__ = ["FILES", "SENTENCES", "Store", "StoredHit", "disk_generation", "wipe", "writer_lock"]
@@ -57,7 +57,9 @@ class Store:
     other store is a reader, which keeps out of the files while a writer runs (see the module doc).
     """
 
-    def __init__(self, settings: Settings, embed_name: str, embed_dim: int, create: bool = False) -> None:
+    def __init__(
+        self, settings: IndexSettings, embed_name: str, embed_dim: int, create: bool = False
+    ) -> None:
         self._settings = settings
         self.embed_name = embed_name
         self.embed_dim = embed_dim

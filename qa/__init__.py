@@ -2,7 +2,7 @@
 
 from qa import Settings, Pipeline, index_corpus
 settings = Settings()
-index_corpus(settings)
+index_corpus(settings.index, ollama=settings.llm)
 answer = Pipeline(settings).ask("Which bridge was closed?")
 print(answer.answer, [c.id for c in answer.citations])
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from index.errors import QAError
-from index.settings import Settings
+from qa.settings import Settings
 from qa.types import Answer, Citation
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ def __getattr__(name: str) -> Any:  # lazy: `import qa` stays cheap
 
 
 def ask(question: str, settings: Settings | None = None) -> Answer:
-    """One-shot convenience: answer `question` with a fresh pipeline."""
+    """One-shot convenience: answer `question` with a fresh pipeline (settings from the environment unless
+    given; a bad value raises SettingsError)."""
     from qa.pipeline import Pipeline
+    from qa.settings import load_settings
 
-    return Pipeline(settings or Settings()).ask(question)
+    return Pipeline(settings or load_settings()).ask(question)

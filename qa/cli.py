@@ -11,13 +11,13 @@ import textwrap
 from pathlib import Path
 
 from index.errors import QAError
-from index.settings import Settings
+from qa.settings import Settings, load_settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    s = Settings()
+    s = load_settings()
     if getattr(args, "corpus", None):
-        s = s.model_copy(update={"corpus_dir": Path(args.corpus)})
+        s = s.replaced(corpus_dir=Path(args.corpus))
     return s
 
 
@@ -36,7 +36,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from index.build import index_corpus
 
     s = _settings(args)
-    report = index_corpus(s, rebuild=args.rebuild, progress=sys.stderr.isatty())
+    report = index_corpus(s.index, rebuild=args.rebuild, progress=sys.stderr.isatty(), ollama=s.llm)
     for sk in report.skipped:
         print(f"warning: skipped {sk.file}: {sk.reason}", file=sys.stderr)
     _publish(s)
@@ -57,7 +57,7 @@ def _ensure_index(s: Settings) -> None:
     """`qa ask --corpus DIR` indexes DIR first (incremental: unchanged files cost nothing)."""
     from index.build import index_corpus
 
-    report = index_corpus(s, progress=False)
+    report = index_corpus(s.index, progress=False, ollama=s.llm)
     for sk in report.skipped:
         print(f"warning: skipped {sk.file}: {sk.reason}", file=sys.stderr)
     _publish(s)
@@ -108,12 +108,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from qa.llm import choose_backend, default_gguf, probe_ollama
 
     s = _settings(args)
-    print(f"data dir:      {s.data_dir}")
-    print(f"corpus dir:    {s.corpus_dir}")
-    print(f"store:         {s.chroma_url or 'on disk (' + str(s.data_dir / 'chroma') + ')'}")
+    print(f"data dir:      {s.index.data_dir}")
+    print(f"corpus dir:    {s.index.corpus_dir}")
+    print(f"store:         {s.index.chroma_url or 'on disk (' + str(s.index.data_dir / 'chroma') + ')'}")
     try:
-        emb = make_embedder(s)
-        store = Store(s, emb.name, emb.dim)
+        emb = make_embedder(s.index, s.llm)
+        store = Store(s.index, emb.name, emb.dim)
         manifest = store.manifest()
         print(
             f"index:         {len(manifest)} article(s), {store.count()} sentence(s), "
@@ -130,7 +130,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     else:
         print(f"ollama:        {probe.error}")
     try:
-        gguf = str(s.gguf_path or default_gguf())
+        gguf = str(s.llm.gguf_path or default_gguf())
     except QAError as e:
         gguf = str(e)
     print(f"embedded:      {gguf}")
@@ -138,7 +138,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         choice = choose_backend(s, probe)
         print(f"backend:       {choice.backend} ({choice.reason})")
     except QAError as e:
-        print(f"backend:       QA_LLM={s.llm} cannot be used: {e}")
+        print(f"backend:       QA_LLM={s.llm.backend} cannot be used: {e}")
     return 0
 
 

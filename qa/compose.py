@@ -13,13 +13,8 @@ from qa.cite import defang
 from qa.conflicts import shown, wording
 from qa.decide import Decision
 from qa.propose import Candidate
+from qa.settings import AnswerSettings
 from qa.types import Answer, Citation, Conflict
-
-# A quoted sentence longer than this many words is cut to the clause that states the answer (25 keeps the
-# median answer at or under 20 words on the seeds pairs, squad2-rhine and news-multisource; README).
-QUOTE_WORDS = 25
-# Citations carrying one answer, at most.
-MAX_CITED = 6
 
 
 def refusal(
@@ -41,7 +36,7 @@ def refusal(
     )
 
 
-def stating_clause(doc: Any, start: int, end: int, max_words: int = QUOTE_WORDS) -> tuple[int, int]:
+def stating_clause(doc: Any, start: int, end: int, max_words: int) -> tuple[int, int]:
     """Character offsets of the words of a sentence that state the span `[start, end)`: the whole
     sentence when it has at most `max_words` words, else the largest clause (a predicate's subtree) around
     the span that does, else the span with the words nearest it. Pure given the parse."""
@@ -79,6 +74,7 @@ def compose(
     notes: list[str],
     model: str,
     backend: str,
+    knobs: AnswerSettings,
 ) -> Answer:
     """The answer for a decision with a winner: the short answer (or every version, when the sources
     disagree) with its citations, each carrying the phrase's span, then the clause that states it."""
@@ -87,7 +83,7 @@ def compose(
     seen: dict[str, int] = {}
     reported: dict[str, int] = {}
 
-    def cite(c: Candidate, cap: int = MAX_CITED) -> list[int]:
+    def cite(c: Candidate, cap: int = knobs.max_cited) -> list[int]:
         """Cite the candidate's sentence and each near-identical report of it that holds the phrase,
         while there are fewer than `cap` citations."""
         from qa.verify import locate
@@ -113,7 +109,7 @@ def compose(
         for ver in d.versions:
             members = sorted(ver.members, key=lambda c: (c is not d.best, -c.score))
             ks: list[int] = []
-            cap = len(citations) + MAX_CITED
+            cap = len(citations) + knobs.max_cited
             for c in members:
                 ks += [m for m in cite(c, cap) if m not in ks]
             conflicts.append(Conflict(value=members[0].text, citations=ks, files=len(ver.files)))
@@ -128,7 +124,7 @@ def compose(
         # The words that state it follow, quoted (the clause that holds the phrase when the sentence
         # is long), unless the phrase is all of them: the reader sees the answer's context at once.
         lead = d.best.evidence.sentence
-        a, b = stating_clause(d.best.evidence.doc, d.best.start, d.best.end)
+        a, b = stating_clause(d.best.evidence.doc, d.best.start, d.best.end, knobs.quote_words)
         clause = lead.text[a:b].strip()
         if len(d.best.text) < 0.8 * len(clause):
             cut = "…" if a > 0 or b < len(lead.text.rstrip()) - 1 else ""

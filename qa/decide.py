@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from index.settings import field_default
 from qa import prompts
 from qa.cite import split_claims
 from qa.conflicts import Version, versions_of
@@ -19,13 +20,10 @@ from qa.lexical import fold
 from qa.nlp import parse, parse_many
 from qa.propose import Candidate, Evidence, add_votes, extractive, from_model
 from qa.question import Question
+from qa.settings import AnswerSettings
 from qa.verify import claim_supported, strip_scaffolding
 from qa.weights import WEIGHTS, Weights
 
-# A reply this short is a phrase to find in the evidence; a longer one is a sentence to check.
-SHORT_REPLY_WORDS = 12
-# A model's phrase counts only in a sentence whose score is within this of the best sentence's.
-MODEL_SENTENCE_MARGIN = 1.0
 _REFUSAL_CUES = re.compile(
     r"cannot answer|can't answer|can not answer|unable to answer|not (mentioned|stated|specified|provided|"
     r"given)|does not (say|mention|specify|state|provide)|no information|not enough information",
@@ -47,7 +45,13 @@ class Decision:
 
 
 def model_candidates(
-    q: Question, reply: str, shown: Sequence[Evidence], pool: Sequence[Evidence], idf: Any, weights: Weights
+    q: Question,
+    reply: str,
+    shown: Sequence[Evidence],
+    pool: Sequence[Evidence],
+    idf: Any,
+    weights: Weights,
+    knobs: AnswerSettings,
 ) -> tuple[list[Candidate], bool, list[str]]:
     """Candidates from the model's reply, whether it refused, and notes. The first claim that names
     something found in the evidence leads; a long sentence must be stated by the sentence it rests on."""
@@ -63,8 +67,8 @@ def model_candidates(
         if not text:
             continue
         marked = [index[id(shown[m - 1])] for m in claim.markers if 1 <= m <= len(shown)]
-        if len(text.split()) <= SHORT_REPLY_WORDS:
-            found = from_model(q, text, pool, marked, idf, weights)
+        if len(text.split()) <= knobs.short_reply_words:
+            found = from_model(q, text, pool, marked, idf, weights, knobs)
             if found:
                 return found, False, notes
         # A sentence: it must be stated by an evidence sentence; its answer is a span of that sentence
@@ -72,12 +76,12 @@ def model_candidates(
         doc = parse_many([text])[0]
         order = marked + [i for i in range(len(pool)) if i not in marked]
         for i in order:
-            check = claim_supported(doc, pool[i].doc)
+            check = claim_supported(doc, pool[i].doc, knobs.min_claim_coverage)
             if not check.ok:
                 continue
             spans = [
                 c
-                for c in extractive(q, [pool[i]], idf, weights)
+                for c in extractive(q, [pool[i]], idf, weights, knobs)
                 if fold(c.text) in fold(text) and c.label != "CLAUSE"
             ]
             for c in spans:
@@ -136,6 +140,7 @@ def decide(
     model_refused: bool,
     weights: Weights = WEIGHTS,
     evidence: Sequence[Evidence] = (),
+    margin: float = field_default(AnswerSettings, "model_sentence_margin"),
 ) -> Decision:
     """Pick the best verified candidate and everything that states the same answer. Pure."""
     missing = unmentioned(q, evidence)
@@ -149,8 +154,7 @@ def decide(
         pool = [
             c
             for c in pool
-            if c.source != "model"
-            or weights.sentence_score(c.features) >= best_sentence - MODEL_SENTENCE_MARGIN
+            if c.source != "model" or weights.sentence_score(c.features) >= best_sentence - margin
         ]
     add_votes(pool, list({id(c.evidence): c.evidence for c in pool}.values()), weights)
     picked = choose(pool, weights)

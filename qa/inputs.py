@@ -7,8 +7,8 @@ import unicodedata
 from collections.abc import Sequence
 
 from index.errors import InputError
-from index.settings import Settings
 from qa.lexical import content_words
+from qa.settings import Settings
 
 # Control characters (C0 but tab, line feed and carriage return; DEL; C1) and lone surrogates (JSON allows
 # "\ud800"; nothing downstream can encode it): replaced by spaces in the question here and in earlier turns
@@ -28,9 +28,9 @@ def clean_question(question: str, settings: Settings) -> str:
     q = re.sub(r"\s+", " ", q).strip()  # tab, line feed and carriage return too
     if not q or not re.search(r"\w", q):
         raise InputError("The question is empty: type a question about the articles.")
-    if len(q) > settings.max_question_chars:
+    if len(q) > settings.answer.max_question_chars:
         raise InputError(
-            f"The question is {len(q)} characters long; the limit is {settings.max_question_chars}. "
+            f"The question is {len(q)} characters long; the limit is {settings.answer.max_question_chars}. "
             "Ask a shorter question."
         )
     return q

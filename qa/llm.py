@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from index.embed import ollama_url
 from index.errors import BackendError
-from index.settings import Settings
+from qa.settings import Settings
 
 
 class LLM(Protocol):
@@ -71,12 +71,12 @@ class LlamaCppLLM:
     backend = "llamacpp"
 
     def __init__(self, settings: Settings) -> None:
-        path = settings.gguf_path or default_gguf()
+        path = settings.llm.gguf_path or default_gguf()
         if not Path(path).is_file():
             raise BackendError(f"GGUF model {path} does not exist: fix QA_GGUF_PATH or unset it.")
-        self._llm = _load_llama(str(path), settings.llamacpp_n_ctx, settings.llamacpp_threads)
+        self._llm = _load_llama(str(path), settings.llm.llamacpp_n_ctx, settings.llm.llamacpp_threads)
         self.name = Path(path).stem
-        self.n_ctx = settings.llamacpp_n_ctx
+        self.n_ctx = settings.llm.llamacpp_n_ctx
         self.stats: dict[str, float] = {}
 
     def count_tokens(self, text: str) -> int:
@@ -214,12 +214,12 @@ class OllamaLLM:
     backend = "ollama"
 
     def __init__(self, settings: Settings) -> None:
-        self._host = ollama_url(settings.ollama_host)
-        self._timeout_s = settings.ollama_timeout_s
-        self._keep_alive = settings.ollama_keep_alive
+        self._host = ollama_url(settings.llm.ollama_host)
+        self._timeout_s = settings.llm.ollama_timeout_s
+        self._keep_alive = settings.llm.ollama_keep_alive
         self._client = _client(self._host, self._timeout_s)
-        self.name = settings.ollama_model
-        self.n_ctx = min(settings.ollama_num_ctx, self._model_context() or settings.ollama_num_ctx)
+        self.name = settings.llm.ollama_model
+        self.n_ctx = min(settings.llm.ollama_num_ctx, self._model_context() or settings.llm.ollama_num_ctx)
         self.stats: dict[str, float] = {}
         self._llms: dict[int, Any] = {}
 
@@ -326,13 +326,13 @@ def _cause(e: BaseException, host: str, timeout_s: float) -> str:
 
 def probe_ollama(settings: Settings, timeout_s: float = PROBE_TIMEOUT_S) -> OllamaProbe:
     """Ask Ollama for its models and version, within `timeout_s` per request; never raises."""
-    host = ollama_url(settings.ollama_host)
-    timeout_s = min(timeout_s, settings.ollama_timeout_s)
+    host = ollama_url(settings.llm.ollama_host)
+    timeout_s = min(timeout_s, settings.llm.ollama_timeout_s)
     try:
         client = _client(host, timeout_s)
         models = [str(m.model) for m in client.list().models]
     except Exception as e:  # noqa: BLE001 - the probe reports; callers decide
-        error = str(_ollama_error(e, host, settings.ollama_model, timeout_s))
+        error = str(_ollama_error(e, host, settings.llm.ollama_model, timeout_s))
         return OllamaProbe(host, False, error=error, cause=_cause(e, host, timeout_s))
     version = ""
     try:
@@ -365,11 +365,11 @@ def choose_backend(settings: Settings, probe: OllamaProbe | None = None) -> Choi
     `ollama` fails fast (BackendError) when the server is down or lacks the model; `auto` then falls
     back to the embedded model and says why in `Choice.reason`. Pass `probe` to reuse one already made.
     """
-    if settings.llm == "llamacpp":
+    if settings.llm.backend == "llamacpp":
         return Choice("llamacpp", "QA_LLM=llamacpp")
     probe = probe or probe_ollama(settings)
-    model = settings.ollama_model
-    if settings.llm == "ollama":
+    model = settings.llm.ollama_model
+    if settings.llm.backend == "ollama":
         if not probe.reachable:
             raise BackendError(probe.error)
         if not probe.has(model):

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 
-from index.settings import Settings
 from qa import prompts
 from qa.cite import defang, split_claims
 from qa.compose import compose, refusal
@@ -24,12 +23,10 @@ from qa.nlp import content_keys, parse_many
 from qa.propose import Evidence, extractive
 from qa.question import analyse
 from qa.retrieve import Group, Retrieval, Retriever
+from qa.settings import Settings
 from qa.types import Answer
 from qa.values import warm
 from qa.weights import WEIGHTS, Weights
-
-# Evidence groups the proposer reads (the model is shown `top_k` of them).
-PROPOSE_POOL = 8
 
 
 class Pipeline:
@@ -67,7 +64,7 @@ class Pipeline:
         """When the model runs after the extractive answer: `always`, `weak` or `never`. `auto` is
         always with Ollama and never with the embedded model, whose proposals changed answers for the
         worse on the measured sets (README "Evaluation")."""
-        mode = self.settings.refine
+        mode = self.settings.answer.refine
         if mode == "auto":
             return "never" if self.llm.backend == "llamacpp" else "always"
         return mode
@@ -77,7 +74,7 @@ class Pipeline:
         """The numbered evidence block, trimmed to the model's token budget (never silently by a server)."""
         budget = (
             self.llm.n_ctx
-            - self.settings.max_answer_tokens
+            - self.settings.answer.max_answer_tokens
             - self.llm.count_tokens(prompts.SYSTEM)
             - self.llm.count_tokens(prompts.USER.format(evidence="", question=question))
             - 48
@@ -121,7 +118,8 @@ class Pipeline:
         ret: Retrieval = self.retriever.retrieve(standalone)
         timings = dict(ret.timings)
         retrieved = [h.sentence.id for h in ret.hits]
-        k = top_k or self.settings.top_k
+        k = top_k or self.settings.retrieval.top_k
+        knobs = self.settings.answer
         if not ret.groups:
             timings["total_ms"] = (time.perf_counter() - t0) * 1e3
             why = "nothing in the articles matches the question"
@@ -131,11 +129,11 @@ class Pipeline:
             return
         tn = time.perf_counter()
         info = analyse(standalone)
-        pool = self._evidence(ret.groups[: max(PROPOSE_POOL, k)])
-        extracted = extractive(info, pool, self.retriever.idf, self.weights)
+        pool = self._evidence(ret.groups[: max(knobs.propose_pool, k)])
+        extracted = extractive(info, pool, self.retriever.idf, self.weights, knobs)
         timings["nlp_ms"] = (time.perf_counter() - tn) * 1e3
         tv = time.perf_counter()
-        first = decide(info, extracted, [], False, self.weights, pool)
+        first = decide(info, extracted, [], False, self.weights, pool, knobs.model_sentence_margin)
         verify_s = time.perf_counter() - tv
         run_model = self.refine == "always" or (
             self.refine == "weak" and (first.best is None or first.score < self.weights.clear)
@@ -146,7 +144,7 @@ class Pipeline:
             if first.best is not None:
                 # The verified extractive answer is shown at once; the model may replace it.
                 draft = compose(
-                    q, first, {**timings, "verify_ms": verify_s * 1e3}, retrieved, [], *self._label()
+                    q, first, {**timings, "verify_ms": verify_s * 1e3}, retrieved, [], *self._label(), knobs
                 )
                 draft.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
                 yield Event("draft", {"answer": draft})
@@ -158,16 +156,18 @@ class Pipeline:
             shown, user = self._prompt(standalone, ordered[:k])
             timings["prompt_ms"] = (time.perf_counter() - tp) * 1e3
             reply = ""
-            for delta in self.llm.stream(prompts.SYSTEM, user, self.settings.max_answer_tokens):
+            for delta in self.llm.stream(prompts.SYSTEM, user, self.settings.answer.max_answer_tokens):
                 reply += delta
                 yield Event("token", {"text": delta})
             tv = time.perf_counter()
             proposed, refused_by_model, said = model_candidates(
-                info, reply, shown, pool, self.retriever.idf, self.weights
+                info, reply, shown, pool, self.retriever.idf, self.weights, knobs
             )
             notes.append(f"model output: {reply.strip()!r}")
             notes += said
-            d = decide(info, extracted, proposed, refused_by_model, self.weights, pool)
+            d = decide(
+                info, extracted, proposed, refused_by_model, self.weights, pool, knobs.model_sentence_margin
+            )
             verify_s += time.perf_counter() - tv
             timings.update(self.llm.stats)
         timings["verify_ms"] = verify_s * 1e3
@@ -177,7 +177,7 @@ class Pipeline:
             answer.notes = [d.reason, *notes]
             yield Event("done", {"answer": answer})
             return
-        answer = compose(q, d, timings, retrieved, notes, *self._label())
+        answer = compose(q, d, timings, retrieved, notes, *self._label(), knobs)
         for claim in split_claims(answer.answer):
             ids = [answer.citations[m - 1].id for m in claim.markers if 1 <= m <= len(answer.citations)]
             yield Event("claim", {"text": claim.text, "sentence_ids": ids})

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from index.sentences import Sentence
+from index.settings import field_default
 from qa.lexical import fold
 from qa.nlp import content_keys, is_content, is_duration, is_unit, keys, tree_distance
 from qa.question import NUMBERS, PROPER, Question
 from qa.retrieve import Group
+from qa.settings import AnswerSettings
 from qa.values import normalise
 from qa.verify import is_subject, locate, negation_agrees, role
 from qa.weights import WEIGHTS, Weights
@@ -25,10 +27,6 @@ from qa.weights import WEIGHTS, Weights
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
 
-MAX_SPAN_TOKENS = 12
-KIND_MISMATCH = (
-    0.25  # type fit of the right label but the wrong kind: a stretch of time for "when", a sum for "how many"
-)
 _REASON_MARKS = frozenset({"because", "since", "as", "so"})
 _REASON_PREPS = frozenset({"because", "due", "owing", "thanks"})
 # How well an entity type fits a question kind whose labels admit several: "who" asks for a person first,
@@ -78,8 +76,9 @@ class Candidate:
         return " ".join(w for w in fold(self.text).replace("'s", "").split() if w not in ("the", "a", "an"))
 
 
-def sentence_spans(doc: Doc, q: Question) -> list[tuple[int, int, str]]:
-    """Candidate spans of one sentence: `(start, end, label)` with character offsets in the sentence."""
+def sentence_spans(doc: Doc, q: Question, max_tokens: int) -> list[tuple[int, int, str]]:
+    """Candidate spans of one sentence: `(start, end, label)` with character offsets in the sentence; a
+    noun's subtree is one when it has at most `max_tokens` tokens."""
     out: dict[tuple[int, int], str] = {}
     for e in doc.ents:
         out[(e.start_char, e.end_char)] = e.label_
@@ -93,7 +92,7 @@ def sentence_spans(doc: Doc, q: Question) -> list[tuple[int, int, str]]:
         # A noun with everything that hangs on it: "a function of the size of the instance", "yes or no".
         if t.pos_ in ("NOUN", "PROPN") and t.dep_ != "ROOT":
             sub = list(t.subtree)
-            if 1 < len(sub) <= MAX_SPAN_TOKENS and len(sub) < len(doc) - 1:
+            if 1 < len(sub) <= max_tokens and len(sub) < len(doc) - 1:
                 first = sub[1] if sub[0].pos_ in ("DET", "ADP") and len(sub) > 2 else sub[0]
                 out.setdefault((first.idx, sub[-1].idx + len(sub[-1].text)), "NP")
         if t.like_num and not any(a <= t.idx < b for a, b in out):
@@ -144,14 +143,15 @@ def extractive(
     q: Question,
     evidence: Sequence[Evidence],
     idf: Callable[[str], float],
-    weights: Weights = WEIGHTS,
+    weights: Weights,
+    knobs: AnswerSettings,
 ) -> list[Candidate]:
     """Every candidate span of the evidence, scored, best first."""
     out: list[Candidate] = []
     for ev in evidence:
-        for s, e, label in sentence_spans(ev.doc, q):
+        for s, e, label in sentence_spans(ev.doc, q, knobs.max_span_tokens):
             c = Candidate(ev.sentence.text[s:e], ev, s, e, label)
-            if score(c, q, idf, weights):
+            if score(c, q, idf, weights, knobs):
                 out.append(c)
     add_votes(out, evidence, weights)
     return out
@@ -176,7 +176,8 @@ def from_model(
     evidence: Sequence[Evidence],
     marked: Sequence[int],
     idf: Callable[[str], float],
-    weights: Weights = WEIGHTS,
+    weights: Weights,
+    knobs: AnswerSettings,
 ) -> list[Candidate]:
     """The model's short answer found in the evidence: in the sentences it marked first, else anywhere
     (its marker is then repaired). Empty when no evidence sentence contains it."""
@@ -192,7 +193,7 @@ def from_model(
         s, e = where
         c = Candidate(ev.sentence.text[s:e], ev, s, e, _label_of(ev.doc, s, e), source="model")
         c.features["marked"] = 1.0 if i in marked else 0.0
-        if score(c, q, idf, weights):
+        if score(c, q, idf, weights, knobs):
             out.append(c)
     out.sort(key=lambda c: -c.score)
     return out
@@ -214,12 +215,12 @@ def _label_of(doc: Doc, start: int, end: int) -> str:
     return "NP" if span.root.pos_ in ("NOUN", "PROPN") else "CLAUSE"
 
 
-def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights) -> bool:
+def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights, knobs: AnswerSettings) -> bool:
     """Fill `c.features` and `c.score`; False when the span cannot be an answer at all (it only repeats
     the question, or is too long)."""
     doc = c.evidence.doc
     span = doc.char_span(c.start, c.end, alignment_mode="expand")
-    if span is None or len(span) > MAX_SPAN_TOKENS and c.label != "CLAUSE":
+    if span is None or len(span) > knobs.max_span_tokens and c.label != "CLAUSE":
         return False
     span_keys = content_keys(span)
     if c.label not in NUMBERS | {"DATE", "TIME", "CLAUSE"} and not span_keys:
@@ -249,7 +250,7 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights) ->
     )
     f["near"] = _nearness(span, q, weight, total)
     f["linked"] = _linked(span, q, weight, total)
-    f["type"] = type_fit(c.label, q, span)
+    f["type"] = type_fit(c.label, q, span, knobs.kind_mismatch)
     r = role(q, doc, c.start, c.end)
     f["role"] = 0.0 if r is None else (1.0 if r else -1.0)
     f["subject"] = 1.0 if q.subject_asked and is_subject(doc, c.start, c.end) else 0.0
@@ -295,7 +296,9 @@ def _linked(span: Span, q: Question, weight: dict[str, float], total: float) -> 
     return sum(weight[k] for k in got) / total
 
 
-def type_fit(label: str, q: Question, span: Span) -> float:
+def type_fit(
+    label: str, q: Question, span: Span, mismatch: float = field_default(AnswerSettings, "kind_mismatch")
+) -> float:
     """1 for the asked-for type, 0 for a plain noun phrase that may still be one, -1 for a span that
     cannot be: a count needs a number, a date a date or a number, a person or place no date or figure."""
     has_number = any(t.like_num for t in span)
@@ -305,14 +308,14 @@ def type_fit(label: str, q: Question, span: Span) -> float:
             # ("a six-week strike" for when, "2029" for how long) is a weaker fit.
             asks = {"when": False, "how long": True}.get(q.wh)
             if label in ("DATE", "TIME") and asks is not None and is_duration(span) != asks:
-                return KIND_MISMATCH
+                return mismatch
             # "How long / how old": a number that counts things, not a unit ("4,800 children", "three
             # bodies of water"), is no length or age; "six weeks", "1,230 kilometres" and a bare "42" may be.
             if q.wh in ("how long", "how old") and label in NUMBERS and _counts_things(span):
-                return KIND_MISMATCH
+                return mismatch
             # "How many people": a count of things, not a sum of money, unless money is what is counted.
             if q.wh == "how many" and label in NUMBERS and _money(span) and not _counted(span) & q.head:
-                return KIND_MISMATCH
+                return mismatch
             return _PREFERENCE.get((q.kind, label), 1.0)
         if q.kind == "number":
             return 0.0 if has_number and label not in ("DATE", "TIME") else -1.0

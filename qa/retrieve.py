@@ -22,13 +22,11 @@ from index import mapped
 from index.embed import Embedder, make_embedder
 from index.errors import IndexLockedError
 from index.sentences import Sentence
-from index.settings import Settings
 from index.snapshot import WRITING, Committed
 from index.store import Store
 from qa.lexical import content_words, numbers
+from qa.settings import Settings
 
-RRF_K = 60
-GROUP_JACCARD = 0.5
 BM25_FORMAT = 1  # changes with bm25_tokens, so reader files keep no index of other tokens
 
 
@@ -72,22 +70,25 @@ def bm25_tokens(text: str) -> list[str]:
     return sorted(content_words(text)) + sorted(numbers(text))
 
 
-def near_identical(a: str, b: str) -> bool:
-    """Same fact in other words? Content-word Jaccard ≥ GROUP_JACCARD and exactly the same numbers."""
+def near_identical(a: str, b: str, min_jaccard: float) -> bool:
+    """Same fact in other words? Content-word Jaccard ≥ `min_jaccard` and exactly the same numbers."""
     if numbers(a) != numbers(b):
         return False
     wa, wb = content_words(a), content_words(b)
     if not wa or not wb:
         return a.strip() == b.strip()
-    return len(wa & wb) / len(wa | wb) >= GROUP_JACCARD
+    return len(wa & wb) / len(wa | wb) >= min_jaccard
 
 
-def group_hits(hits: Sequence[Hit]) -> list[Group]:
-    """Group near-identical sentences from different files, keeping rank order of each group's lead."""
+def group_hits(hits: Sequence[Hit], min_jaccard: float) -> list[Group]:
+    """Group near-identical sentences from different files (`near_identical`), keeping rank order of each
+    group's lead."""
     groups: list[Group] = []
     for h in hits:
         for g in groups:
-            if h.sentence.file not in g.files and near_identical(g.lead.sentence.text, h.sentence.text):
+            if h.sentence.file not in g.files and near_identical(
+                g.lead.sentence.text, h.sentence.text, min_jaccard
+            ):
                 g.hits.append(h)
                 break
         else:
@@ -166,7 +167,7 @@ def publish(settings: Settings, embedder: Embedder | None = None) -> float:
     return time.perf_counter() - t0
 
 
-def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
+def rrf(rankings: Sequence[Sequence[str]], k: int) -> dict[str, float]:
     """Reciprocal rank fusion of id rankings: score(id) = Σ 1 / (k + rank)."""
     scores: dict[str, float] = {}
     for ranking in rankings:
@@ -187,8 +188,8 @@ class Retriever:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or make_embedder(settings)
-        self.store = Store(settings, self.embedder.name, self.embedder.dim)
+        self.embedder = embedder or make_embedder(settings.index, settings.llm)
+        self.store = Store(settings.index, self.embedder.name, self.embedder.dim)
         self._manifest: dict[str, str] = {}
         self._generation: str | None = None
         self._refresh_ms: float | None = None
@@ -196,7 +197,7 @@ class Retriever:
 
     def _load(self) -> None:
         self._generation = self.store.generation()  # before the manifest: a commit after it shows next time
-        table = mapped.open_table(self.settings, self.embedder.name, self.store.manifest())
+        table = mapped.open_table(self.settings.index, self.embedder.name, self.store.manifest())
         previous, written = None, table is None
         if table is None:
             table, previous = self._write_table()
@@ -208,14 +209,14 @@ class Retriever:
         self._file_text: dict[str, str] = {}
         self._bm25, self._vocab, self._df_ptr = _bm25_index(table, previous)
         if written:  # the earlier reader files are read no more (a process that maps them keeps them)
-            mapped.prune(self.settings, keep=table.path.name)
+            mapped.prune(self.settings.index, keep=table.path.name)
 
     def _write_table(self) -> tuple[mapped.SentenceTable, mapped.SentenceTable | None]:
         """New reader files for the committed index: the articles unchanged since the reader files written
         last are copied from them, the others read from the store. Returns them and the earlier ones."""
-        previous = mapped.latest(self.settings)
+        previous = mapped.latest(self.settings.index)
         held = previous.manifest if previous is not None else {}
-        writer = mapped.Writer(self.settings, self.embedder.dim)
+        writer = mapped.Writer(self.settings.index, self.embedder.dim)
         try:
             manifest = self.store.read_committed(
                 lambda page: writer.restart() if page is None else writer.add(page), held
@@ -276,8 +277,8 @@ class Retriever:
         return self._table[first:end]
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
-        """Fused hits (up to `settings.candidates`) and their groups, best first."""
-        n = k or self.settings.candidates
+        """Fused hits (up to `settings.retrieval.candidates`) and their groups, best first."""
+        n = k or self.settings.retrieval.candidates
         t: dict[str, float] = {}
         t0 = time.perf_counter()
         qvec = self.embedder.embed([question])[0]
@@ -301,7 +302,7 @@ class Retriever:
                     pos[bm25_ids[-1]] = int(d)
         t3 = time.perf_counter()
         dense_ids = [sid for sid, _ in dense]
-        fused = rrf([dense_ids, bm25_ids])
+        fused = rrf([dense_ids, bm25_ids], self.settings.retrieval.rrf_k)
         sims = dict(dense)
         hits = []
         for sid, score in sorted(fused.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -310,7 +311,7 @@ class Retriever:
             if sim is None:
                 sim = float(self._table.vector(i) @ qvec)
             hits.append(Hit(self._table[i], score, sim))
-        groups = group_hits(hits)
+        groups = group_hits(hits, self.settings.retrieval.group_jaccard)
         t4 = time.perf_counter()
         t.update(
             embed_ms=(t1 - t0) * 1e3,

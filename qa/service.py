@@ -25,11 +25,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from index.errors import QAError
-from index.settings import Settings
 from qa.events import Event, final_answer
 from qa.inputs import CONTROL
 from qa.schedule import ScheduledLLM, Scheduler
 from qa.schemas import BackendStatus, Health, IndexStatus, QueueStatus, SourceDoc, SourceSentence
+from qa.settings import Settings
 from qa.types import Answer
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class AnswerRun:
         self, service: QAService, question: str, history: Sequence[dict[str, str]] | None, top_k: int | None
     ) -> None:
         self.question = question
-        self.history = clean_history(history, service.settings.max_question_chars)
+        self.history = clean_history(history, service.settings.answer.max_question_chars)
         self.top_k = top_k
         self._events: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()
@@ -126,7 +126,7 @@ class QAService:
 
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
-        self._scheduler = Scheduler(settings.concurrency)
+        self._scheduler = Scheduler(settings.server.concurrency)
         self._pipeline = self._scheduled(pipeline) if pipeline is not None else None
         self._retriever: Retriever | None = pipeline.retriever if pipeline is not None else None
         self._build_lock = threading.Lock()
@@ -178,19 +178,23 @@ class QAService:
         rule it out."""
         if self._pipeline is not None:
             return getattr(self._pipeline, "refine", "always") == "always"
-        mode = self.settings.refine
-        return mode == "always" or mode == "auto" and self.settings.llm != "llamacpp"
+        mode = self.settings.answer.refine
+        return mode == "always" or mode == "auto" and self.settings.llm.backend != "llamacpp"
 
     def admission_limit(self) -> int:
         """Requests admitted at once before 503: `concurrency` when every answer runs the model, else
         `concurrency_no_model`."""
-        return self.settings.concurrency if self.model_bound() else self.settings.concurrency_no_model
+        return (
+            self.settings.server.concurrency
+            if self.model_bound()
+            else self.settings.server.concurrency_no_model
+        )
 
     @contextmanager
     def admit(self) -> Iterator[None]:
         """Hold one of `admission_limit()` slots for a request, or raise BusyError at once."""
         model = self.model_bound()
-        limit = self.settings.concurrency if model else self.settings.concurrency_no_model
+        limit = self.settings.server.concurrency if model else self.settings.server.concurrency_no_model
         with self._gate:
             if self._in_flight >= limit:
                 per = self._avg_model_s if model else self._avg_fast_s
@@ -290,7 +294,7 @@ class QAService:
             from qa.pipeline import Pipeline
 
             quick = Pipeline(
-                self.settings.model_copy(update={"refine": "never"}),
+                self.settings.replaced(refine="never"),
                 llm=pipeline.llm,
                 retriever=retriever,
                 choice=pipeline.choice,

@@ -16,15 +16,16 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from index.settings import field_default
 from qa.lexical import fold, numbers
 from qa.nlp import content_keys, is_content, keys, negated, predicate
 from qa.question import Question
+from qa.settings import AnswerSettings
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
 # A claim must share this much of its content with the sentence it rests on.
-MIN_CLAIM_COVERAGE = 0.6
 # What a small model wraps around an answer: "Answer:", "<evidence>", "[1]" glued to a word, quotes.
 _TAGS = re.compile(r"</?\s*(evidence|answer|question|context|s)\s*>|<\|[^|>]*\|>", re.IGNORECASE)
 _LINES = re.compile(r"^\s*question\s*:.*$|^\s*(final\s+)?answer\s*:\s*", re.IGNORECASE | re.MULTILINE)
@@ -127,7 +128,9 @@ class ClaimCheck:
     reason: str = ""
 
 
-def claim_supported(claim: Doc, evidence: Doc) -> ClaimCheck:
+def claim_supported(
+    claim: Doc, evidence: Doc, min_coverage: float = field_default(AnswerSettings, "min_claim_coverage")
+) -> ClaimCheck:
     """Does the evidence sentence state the claim? Numbers and names must be there, most content words
     too, and every clause of the claim must have its predicate in the evidence with the same subject and
     the same polarity."""
@@ -145,7 +148,7 @@ def claim_supported(claim: Doc, evidence: Doc) -> ClaimCheck:
     if not c_keys:
         return ClaimCheck(False, "the claim says nothing")
     cover = len(c_keys & e_keys) / len(c_keys)
-    if cover < MIN_CLAIM_COVERAGE:
+    if cover < min_coverage:
         return ClaimCheck(False, f"only {cover:.0%} of its words are in the evidence")
     for verb in (t for t in claim if t.pos_ == "VERB" and is_content(t)):
         same = [t for t in evidence if t.pos_ in ("VERB", "NOUN") and keys(t) & keys(verb)]

@@ -9,6 +9,9 @@ The answer is given when the answerability logit (from the chosen sentence's and
 The values were fitted on one outside set, squad2-complexity, with
 `python -m qa.eval.fit --set qa/eval/sets/squad2-complexity --sample 200 --seed 1`, and are reported on the
 others (README "Evaluation").
+
+They are not settings (qa/settings.py): they are a fitted model, changed by refitting on a set, not by an
+environment variable; a tuned weight without a refit would answer worse on every measured set.
 """
 
 from __future__ import annotations

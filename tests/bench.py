@@ -174,7 +174,7 @@ def bench_extraction(rep: Report, tmp: Path, reps: int = 3) -> float:
     format's time per file in a warm reader. Returns the reading time per article inside the cold index."""
     from index.build import index_corpus
     from index.extract import Limits, Reader, format_of
-    from index.settings import Settings
+    from qa.settings import Settings
     from tests.fixtures_formats import every_format_corpus, seed_files
 
     formats = (".html", ".pdf", ".docx", ".md")
@@ -203,7 +203,7 @@ def bench_extraction(rep: Report, tmp: Path, reps: int = 3) -> float:
     for label, src in (("txt", txt), ("formats", folder)):
         settings = Settings(data_dir=tmp / f"formats-data-{label}", corpus_dir=src, llm="llamacpp")
         t0 = time.perf_counter()
-        cold[label] = (index_corpus(settings), time.perf_counter() - t0)
+        cold[label] = (index_corpus(settings.index), time.perf_counter() - t0)
     report, cold_s = cold["formats"]
     read_files = sum(c.read for c in report.formats.values())
     read_s = sum(c.read_seconds for c in report.formats.values())
@@ -272,7 +272,7 @@ def bench_retrieval(
 ) -> tuple[Stages, list[float], list[float]]:
     """Per-stage retrieval timings, and raw Chroma query timings for the same query vectors (top-n with
     documents and metadata, as a plain Chroma user asks; and ids only, as the Retriever asks)."""
-    n = retriever.settings.candidates
+    n = retriever.settings.retrieval.candidates
     for q in questions[:3]:  # warm caches and the query path
         retriever.retrieve(q)
     stages = Stages()
@@ -319,15 +319,15 @@ def replica_load(settings: Any, questions: Sequence[str]) -> dict[str, float]:
         "import json, sys, time\n"
         "from tests.bench import proc_mb\n"
         "from index.embed import make_embedder\n"
-        "from index.settings import Settings\n"
+        "from qa.settings import Settings\n"
         "from index.store import Store\n"
         "from qa.retrieve import Retriever\n"
         "a = json.loads(sys.argv[1])\n"
         "s = Settings(data_dir=a['data'], corpus_dir=a['corpus'], llm='llamacpp')\n"
-        "emb = make_embedder(s)\n"
+        "emb = make_embedder(s.index, s.llm)\n"
         "emb.embed(['warm up'])\n"
         "rss0 = proc_mb()\n"
-        "store = Store(s, emb.name, emb.dim)\n"
+        "store = Store(s.index, emb.name, emb.dim)\n"
         "rss1 = proc_mb(); t0 = time.perf_counter()\n"
         "r = Retriever(s, emb)\n"
         "load_s = time.perf_counter() - t0; rss2 = proc_mb()\n"
@@ -336,7 +336,11 @@ def replica_load(settings: Any, questions: Sequence[str]) -> dict[str, float]:
         "print(json.dumps({'load_s': load_s, 'chroma_mb': rss1 - rss0, 'load_mb': rss2 - rss1,\n"
         "                  'queried_mb': proc_mb() - rss1}))\n"
     )
-    arg = {"data": str(settings.data_dir), "corpus": str(settings.corpus_dir), "questions": list(questions)}
+    arg = {
+        "data": str(settings.index.data_dir),
+        "corpus": str(settings.index.corpus_dir),
+        "questions": list(questions),
+    }
     out = subprocess.run(
         [sys.executable, "-c", code, json.dumps(arg)], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
@@ -359,11 +363,11 @@ def build_synthetic(
     folder.mkdir(parents=True)
     for p in SEEDS.glob("*.txt"):
         shutil.copy(p, folder / p.name)
-    index_corpus(settings, corpus_dir=folder)
-    emb = make_embedder(settings)
+    index_corpus(settings.index, corpus_dir=folder)
+    emb = make_embedder(settings.index, settings.llm)
     t0 = time.perf_counter()
-    with writer_lock(settings):  # as `qa index` writes: the writer's lock and the writer's store
-        store = Store(settings, emb.name, emb.dim, create=True)
+    with writer_lock(settings.index):  # as `qa index` writes: the writer's lock and the writer's store
+        store = Store(settings.index, emb.name, emb.dim, create=True)
         n_articles, n_records = synthetic.write_corpus(
             folder, synthetic.articles(bases, base_vecs, records), store.put_articles
         )
@@ -371,7 +375,7 @@ def build_synthetic(
     insert_s = time.perf_counter() - t0
     log(f"synthetic: {n_records} records in {n_articles} articles inserted in {insert_s:.0f}s")
     t0 = time.perf_counter()
-    warm = index_corpus(settings, corpus_dir=folder)
+    warm = index_corpus(settings.index, corpus_dir=folder)
     warm_s = time.perf_counter() - t0
     assert warm.sentences_embedded == 0 and not warm.added and not warm.updated, warm.summary()
     return {
@@ -501,7 +505,7 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
     import onnxruntime
 
     from index.embed import make_embedder
-    from index.settings import Settings
+    from qa.settings import Settings
 
     rep("# Benchmark")
     rep()
@@ -523,9 +527,9 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
     settings = Settings(data_dir=seed_data, corpus_dir=SEEDS, llm="llamacpp")
     from index.build import index_corpus
 
-    index_corpus(settings)
+    index_corpus(settings.index)
     t0 = time.perf_counter()
-    warm = index_corpus(settings)
+    warm = index_corpus(settings.index)
     warm_inproc = time.perf_counter() - t0
     assert warm.sentences_embedded == 0
 
@@ -537,7 +541,7 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
         s.text for p in sorted(SEEDS.glob("*.txt")) for s in evidence_sentences(p.name, p.read_text())[0]
     ]
     bases = synthetic.base_sentences(seed_texts, args.bases)
-    emb = make_embedder(settings)
+    emb = make_embedder(settings.index, settings.llm)
     emb.embed(bases[:32])
     log(f"embedding {len(bases)} distinct base sentences")
     t0 = time.perf_counter()
@@ -686,7 +690,7 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
     llm, _ = make_llm(settings)
     recording = PromptKeeper(llm)
     # The model's path, measured stage by stage: with the embedded default the model never runs.
-    refining = settings.model_copy(update={"refine": "always"})
+    refining = settings.replaced(refine="always")
     pipeline = Pipeline(refining, llm=recording, retriever=retriever)  # type: ignore[arg-type]
     answer_qs = [q for q, ev in gold if ev][: args.answers - 3] + [q for q, ev in gold if not ev][:3]
     log(f"answering {len(answer_qs)} questions end to end")

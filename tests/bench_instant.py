@@ -86,7 +86,7 @@ def first_claim(
     llm, _ = make_llm(settings)
     retriever = Retriever(settings)
     default = QAService(settings, pipeline=Pipeline(settings, llm=llm, retriever=retriever))
-    always_settings = settings.model_copy(update={"refine": "always"})
+    always_settings = settings.replaced(refine="always")
     always = QAService(always_settings, pipeline=Pipeline(always_settings, llm=llm, retriever=retriever))
     for q in questions[:3]:  # load spaCy, warm the parse cache's code paths and the model's prefix
         default.ask(q)
@@ -191,7 +191,7 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 def run(rep: Any, data_dir: Path, tmp: Path, questions: Sequence[str], model_questions: int) -> None:
     """Measure and report into `rep` (tests.bench.Report): tables and targets. `data_dir` holds an index
     of the seeds; `questions` are the answerable seed questions."""
-    from index.settings import Settings
+    from qa.settings import Settings
 
     settings = Settings(data_dir=data_dir, corpus_dir=SEEDS, llm="llamacpp")
     quick, slow, model = first_claim(settings, questions, model_questions)
@@ -323,7 +323,7 @@ def run(rep: Any, data_dir: Path, tmp: Path, questions: Sequence[str], model_que
 def main(argv: list[str] | None = None) -> int:
     """This section alone, on a fresh index of the seeds in a tmp dir."""
     from index.build import index_corpus
-    from index.settings import Settings
+    from qa.settings import Settings
     from tests.bench import Report, load_note, seed_questions
 
     ap = argparse.ArgumentParser(prog="python -m tests.bench_instant", description=__doc__.splitlines()[0])
@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="qa-bench-instant-") as d:
         tmp = Path(d)
         data = tmp / "data"
-        index_corpus(Settings(data_dir=data, corpus_dir=SEEDS, llm="llamacpp"))
+        index_corpus(Settings(data_dir=data, corpus_dir=SEEDS, llm="llamacpp").index)
         questions = [q for q, ev in seed_questions() if ev]
         run(rep, data, tmp, questions, args.model_questions)
     rep(load_note())

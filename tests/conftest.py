@@ -77,17 +77,17 @@ def isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def seed_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir holding an index of seeds/, built once per session."""
     from index.build import index_corpus
-    from index.settings import Settings
+    from qa.settings import Settings
 
     data = tmp_path_factory.mktemp("seed-index")
-    index_corpus(Settings(data_dir=data, corpus_dir=SEEDS))
+    index_corpus(Settings(data_dir=data, corpus_dir=SEEDS).index)
     return data
 
 
 @pytest.fixture(scope="session")
 def seed_settings(seed_data_dir: Path) -> object:
     """Settings for the seed index with the embedded model."""
-    from index.settings import Settings
+    from qa.settings import Settings
 
     return Settings(data_dir=seed_data_dir, corpus_dir=SEEDS, llm="llamacpp")
 

@@ -20,8 +20,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from index.errors import BackendError
-from index.settings import Settings
 from qa.service import QAService
+from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.settings import Settings
 from qa.pipeline import Pipeline
+from qa.settings import Settings
 from tests.helpers import SEEDS, assert_answers, assert_refused, assert_valid_answer
 
 ANSWERABLE = [
@@ -39,7 +39,7 @@ UNANSWERABLE_MISSED = [
 
 @pytest.fixture(scope="module")
 def with_model(seed_settings: Settings) -> Pipeline:
-    return Pipeline(seed_settings.model_copy(update={"refine": "always"}))
+    return Pipeline(seed_settings.replaced(refine="always"))
 
 
 @pytest.mark.slow

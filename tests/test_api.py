@@ -287,7 +287,7 @@ def test_empty_question_is_422_with_a_message(live: LiveServer, route: str, ques
 
 
 def test_oversized_question_is_413(live: LiveServer) -> None:
-    limit = live.settings.max_question_chars
+    limit = live.settings.answer.max_question_chars
     with client(live.url) as c:
         r = c.post("/api/ask", json={"question": "why " * limit})
         r2 = c.post("/api/ask", json={"question": "x" * 2_000_000})  # past the body limit
@@ -320,7 +320,7 @@ def test_health_reports_index_and_backend(live: LiveServer) -> None:
     assert h["index"] == {"ready": True, "articles": 5, "sentences": h["index"]["sentences"], "error": None}
     assert h["backend"]["backend"] == "llamacpp" and h["backend"]["reason"] == "QA_LLM=llamacpp"
     # The embedded model does not refine answers by default, so no answer waits for it: the larger limit.
-    assert h["queue"]["limit"] == live.settings.concurrency_no_model == 64
+    assert h["queue"]["limit"] == live.settings.server.concurrency_no_model == 64
 
 
 def test_root_leads_to_the_chat_and_docs_are_served(live: LiveServer) -> None:

@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from index.build import index_corpus
-from index.settings import Settings
 from index.store import Store
 from qa.pipeline import Pipeline
+from qa.settings import Settings
 from tests.helpers import SEEDS, assert_answers, assert_refused, stop_process
 from tests.test_answer_e2e import ANSWERABLE, UNANSWERABLE
 
@@ -88,7 +88,7 @@ def server_settings(chroma_url: str, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="module")
 def server_index(server_settings: Settings) -> Settings:
     """The seeds indexed into the server once for this module."""
-    report = index_corpus(server_settings)
+    report = index_corpus(server_settings.index)
     assert len(report.added) == 5 and report.sentences_embedded > 0
     return server_settings
 
@@ -100,14 +100,14 @@ def server_pipeline(server_index: Settings) -> Pipeline:
 
 
 def test_index_lives_on_the_server_not_on_disk(server_index: Settings) -> None:
-    store = Store(server_index, "onnx:all-MiniLM-L6-v2", 384)
+    store = Store(server_index.index, "onnx:all-MiniLM-L6-v2", 384)
     assert len(store.manifest()) == 5
     assert store.count() > 100
-    assert not (server_index.data_dir / "chroma").exists()  # the data dir only holds the writer lock
+    assert not (server_index.index.data_dir / "chroma").exists()  # the data dir only holds the writer lock
 
 
 def test_unchanged_corpus_embeds_nothing_against_the_server(server_index: Settings) -> None:
-    again = index_corpus(server_index)
+    again = index_corpus(server_index.index)
     assert again.sentences_embedded == 0
     assert again.added == again.updated == again.removed == []
     assert len(again.unchanged) == 5
@@ -119,13 +119,13 @@ def test_changed_article_is_replaced_on_the_server(server_index: Settings, tmp_p
     changed = corpus / "000_f9686eb01d8f09a5.txt"
     changed.write_text("The river flooded the old mill on Tuesday, officials said.\n", "utf-8")
     try:
-        report = index_corpus(server_index, corpus_dir=corpus)
+        report = index_corpus(server_index.index, corpus_dir=corpus)
         assert report.updated == ["000_f9686eb01d8f09a5.txt"] and report.sentences_embedded == 1
-        sentences, _ = Store(server_index, "onnx:all-MiniLM-L6-v2", 384).all_sentences()
+        sentences, _ = Store(server_index.index, "onnx:all-MiniLM-L6-v2", 384).all_sentences()
         mine = [s.text for s in sentences if s.file == changed.name]
         assert mine == ["The river flooded the old mill on Tuesday, officials said."]
     finally:  # put the seed back for the answer tests; only that article is re-embedded
-        restored = index_corpus(server_index)
+        restored = index_corpus(server_index.index)
         assert restored.updated == ["000_f9686eb01d8f09a5.txt"]
         assert len(restored.unchanged) == 4
 
@@ -135,7 +135,7 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
 
     s = Settings(data_dir=tmp_path / "d", chroma_url=f"http://127.0.0.1:{_free_port()}")
     with pytest.raises(QAError, match="chroma run"):
-        Store(s, "onnx:all-MiniLM-L6-v2", 384)
+        Store(s.index, "onnx:all-MiniLM-L6-v2", 384)
 
 
 @pytest.mark.slow

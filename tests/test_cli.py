@@ -83,6 +83,65 @@ def test_errors_are_one_line_and_exit_1(env: dict[str, str], tmp_path: Path) -> 
     assert "Traceback" not in empty.stderr + missing.stderr + no_index.stderr
 
 
+BAD_SETTINGS = [
+    (
+        ["ask", "Who?"],
+        {"QA_TOP_K": "abc"},
+        "QA_TOP_K='abc' is not a valid setting: it must be a whole number from 1 to 20 (default 5); "
+        "fix it or unset QA_TOP_K.",
+    ),
+    (
+        ["serve"],
+        {"QA_LLM": "gpt"},
+        "QA_LLM='gpt' is not a valid setting: it must be one of auto, ollama, llamacpp (default auto); "
+        "fix it or unset QA_LLM.",
+    ),
+    (
+        ["index"],
+        {"QA_INDEX__MAX_FILE_MB": "-3"},
+        "QA_INDEX__MAX_FILE_MB='-3' is not a valid setting: it must be a number above 0 (default 20); "
+        "fix it or unset QA_INDEX__MAX_FILE_MB.",
+    ),
+    (
+        ["ask", "Who?"],
+        {"QA_MODEL_ANSWERS": "sometimes"},
+        "QA_MODEL_ANSWERS='sometimes' is not a valid setting: it must be one of auto, always, weak, never "
+        "(default auto); fix it or unset QA_MODEL_ANSWERS.",
+    ),
+    (
+        ["serve"],
+        {"QA_SERVER__CONCURRENCY": "0"},
+        "QA_SERVER__CONCURRENCY='0' is not a valid setting: it must be a whole number at least 1 "
+        "(default 4); fix it or unset QA_SERVER__CONCURRENCY.",
+    ),
+    (
+        ["index"],
+        {"QA_GROUP_JACCARD": "1.5"},
+        "QA_GROUP_JACCARD='1.5' is not a valid setting: it must be a number from 0 to 1 (default 0.5); "
+        "fix it or unset QA_GROUP_JACCARD.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "bad", "message"), BAD_SETTINGS)
+def test_a_bad_setting_value_is_one_line_naming_the_variable(
+    env: dict[str, str], tmp_path: Path, command: list[str], bad: dict[str, str], message: str
+) -> None:
+    # Run from an empty folder (no .env), with this checkout's code.
+    done = run(command, {**env, **bad, "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", f"error: {message}\n")
+
+
+def test_a_bad_setting_in_dot_env_is_named_too(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("QA_RETRIEVAL__TOP_K=99\n", "utf-8")
+    done = run(["ask", "Who?"], {**env, "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "error: QA_RETRIEVAL__TOP_K='99' is not a valid setting: it must be a whole number from 1 to 20 "
+        "(default 5); fix it or unset QA_RETRIEVAL__TOP_K.\n"
+    )
+
+
 @pytest.mark.slow
 def test_ask_json_and_text_print_the_same_answer(env: dict[str, str], corpus: Path) -> None:
     question = "Who is the provincial police spokesman?"

@@ -129,7 +129,7 @@ def test_each_fake_model_is_defined_once() -> None:
     ],
 )
 def test_one_control_class_keeps_each_callers_behaviour(raw: str, question: str, turn: str) -> None:
-    from index.settings import Settings
+    from qa.settings import Settings
 
     assert clean_question(raw, Settings()) == question
     assert clean_history([{"role": "assistant", "content": raw}], 10)[0]["content"] == turn

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from index.settings import Settings
 from qa import cli
 from qa.eval.metrics import check_floors
 from qa.eval.pairs import load_pairs
 from qa.eval.report import format_table, misses
 from qa.eval.run import EvalResult, evaluate, load_floors, write_outputs
+from qa.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # one module fixture runs every pair
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -107,14 +107,14 @@ def test_sample_is_stratified_reproducible_and_nested() -> None:
 
 
 def test_each_corpus_has_its_own_eval_index(tmp_path: Path) -> None:
-    from index.settings import Settings
+    from qa.settings import Settings
 
     base = Settings(data_dir=tmp_path)
     dirs = {
-        eval_settings(base.model_copy(update={"corpus_dir": SETS_DIR / name / "corpus"})).data_dir
+        eval_settings(base.replaced(corpus_dir=SETS_DIR / name / "corpus")).index.data_dir
         for name in ("squad2-rhine", "squad2-complexity")
     }
-    dirs.add(eval_settings(base).data_dir)
+    dirs.add(eval_settings(base).index.data_dir)
     assert len(dirs) == 3 and all(d.parent == tmp_path / "eval" for d in dirs)
     assert index_key(SETS_DIR / "squad2-rhine" / "corpus").startswith("squad2-rhine-corpus-")
 

@@ -14,10 +14,10 @@ import pytest
 
 from index.build import index_corpus
 from index.sentences import Sentence
-from index.settings import Settings
 from qa.examples import build_examples, question_from
 from qa.nlp import parse
 from qa.service import QAService
+from qa.settings import Settings
 from qa.types import Answer
 from ui.render import render_examples
 
@@ -136,7 +136,7 @@ def _indexed(tmp_path: Path, name: str, texts: dict[str, str]) -> Settings:
     for file, text in texts.items():
         (corpus / file).write_text(text, "utf-8")
     settings = Settings(data_dir=tmp_path / f"{name}-data", corpus_dir=corpus, llm="llamacpp")
-    index_corpus(settings)
+    index_corpus(settings.index)
     return settings
 
 
@@ -160,8 +160,8 @@ def test_examples_follow_the_index_when_it_changes(tmp_path: Path) -> None:
     before = service.examples()
     assert "Who launched the Kestrel probe toward Jupiter on Tuesday?" in before
     assert service.examples() == before  # cached: the index has not changed
-    (settings.corpus_dir / "reef.txt").write_text(SPACE["reef.txt"], "utf-8")
-    index_corpus(settings)
+    (settings.index.corpus_dir / "reef.txt").write_text(SPACE["reef.txt"], "utf-8")
+    index_corpus(settings.index)
     after = service.examples()
     assert "Who discovered a new coral species off the coast of Fiji?" in after
 

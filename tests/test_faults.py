@@ -30,12 +30,12 @@ from index.build import evidence_sentences, index_corpus
 from index.corpus import load_corpus
 from index.embed import make_embedder
 from index.errors import IndexCorruptError, IndexLockedError
-from index.settings import Settings
 from index.store import Store, disk_generation
 from qa.api.app import create_app
 from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
+from qa.settings import Settings
 from tests.helpers import assert_valid_answer
 from tests.live_server import ROOT, SEEDS, LiveServer, ScriptedLLM, client, start_server, wait_until
 from tests.ollama_server import OllamaTestServer
@@ -113,9 +113,9 @@ def test_kill_9_during_index_second_writer_and_rerun_converge(tmp_path: Path) ->
     # The copy0 articles first, so a reader is open (as a server would be) before the big run starts.
     first = tmp_path / "first"
     _copies(first, range(1))
-    index_corpus(settings, corpus_dir=first)
-    emb = make_embedder(settings)
-    reader = Store(settings, emb.name, emb.dim)
+    index_corpus(settings.index, corpus_dir=first)
+    emb = make_embedder(settings.index, settings.llm)
+    reader = Store(settings.index, emb.name, emb.dim)
 
     violations: list[str] = []
     seen: list[int] = []
@@ -137,7 +137,7 @@ def test_kill_9_during_index_second_writer_and_rerun_converge(tmp_path: Path) ->
             seen.append(len(per_file))
             time.sleep(0.02)
 
-    gen0 = disk_generation(settings)
+    gen0 = disk_generation(settings.index)
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     writer = subprocess.Popen(
@@ -149,7 +149,7 @@ def test_kill_9_during_index_second_writer_and_rerun_converge(tmp_path: Path) ->
         text=True,
     )
     try:
-        wait_until(lambda: disk_generation(settings) != gen0 or writer.poll() is not None, timeout=60)
+        wait_until(lambda: disk_generation(settings.index) != gen0 or writer.poll() is not None, timeout=60)
         assert writer.poll() is None, writer.communicate()
         second = qa("index", "--corpus", str(corpus), data=data)  # while the first one writes
         assert "The index is locked" in _one_error_line(second)

@@ -21,8 +21,8 @@ from index.build import IndexReport, evidence_sentences, index_corpus
 from index.corpus import content_hash, load_corpus
 from index.embed import make_embedder
 from index.extract import READER_VERSIONS, extract_bytes, format_of, stamp
-from index.settings import Settings
 from index.store import Store
+from qa.settings import Settings
 from tests.fixtures_formats import (
     CHROME,
     MIXED,
@@ -45,8 +45,8 @@ def _norm(text: str) -> str:
 
 
 def _store(settings: Settings) -> Store:
-    emb = make_embedder(settings)
-    return Store(settings, emb.name, emb.dim)
+    emb = make_embedder(settings.index, settings.llm)
+    return Store(settings.index, emb.name, emb.dim)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def every(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path, Ind
     folder = root / "corpus"
     every_format_corpus(folder)
     settings = Settings(data_dir=root / "data", corpus_dir=folder)
-    return settings, folder, index_corpus(settings)
+    return settings, folder, index_corpus(settings.index)
 
 
 def test_every_format_is_indexed_and_summarised_per_format(every: tuple[Settings, Path, IndexReport]) -> None:
@@ -172,23 +172,23 @@ def test_unchanged_files_are_not_read_again_and_a_new_reader_reads_its_format_ag
     folder = tmp_path / "corpus"
     mapping = mixed_corpus(folder)
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=folder)
-    first = index_corpus(settings)
+    first = index_corpus(settings.index)
     assert sorted(first.added) == sorted(mapping.values())
-    again = index_corpus(settings)
+    again = index_corpus(settings.index)
     assert again.sentences_embedded == 0 and len(again.unchanged) == 5
     assert sum(c.read for c in again.formats.values()) == 0  # nothing was even opened by a reader
 
     pdf = folder / mapping["000_f9686eb01d8f09a5.txt"]
     write_seed(seed_files()[3], tmp_path, ".pdf")  # another article under the same name
     (tmp_path / f"{seed_files()[3].stem}.pdf").replace(pdf)
-    changed = index_corpus(settings)
+    changed = index_corpus(settings.index)
     assert changed.updated == [pdf.name] and changed.formats["pdf"].read == 1
     assert len(changed.unchanged) == 4
 
     monkeypatch.setitem(READER_VERSIONS, "html", READER_VERSIONS["html"] + 1)
     stamp.cache_clear()
     try:
-        restamped = index_corpus(settings)
+        restamped = index_corpus(settings.index)
         html = mapping["001_f84c817a288671ab.txt"]
         assert restamped.updated == [html] and len(restamped.unchanged) == 4
         store = _store(settings)

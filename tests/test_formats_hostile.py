@@ -19,8 +19,8 @@ import pytest
 
 from index.build import IndexReport, evidence_sentences, index_corpus
 from index.embed import make_embedder
-from index.settings import Settings
 from index.store import Store
+from qa.settings import Settings
 from tests.fixtures_formats import (
     ROOT,
     SEEDS,
@@ -106,15 +106,15 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Hostile:
     logger = logging.getLogger("index")
     logger.addHandler(capture)
     try:
-        report = index_corpus(settings)
+        report = index_corpus(settings.index)
     finally:
         logger.removeHandler(capture)
     return settings, folder, report, capture.messages
 
 
 def _store(settings: Settings) -> Store:
-    emb = make_embedder(settings)
-    return Store(settings, emb.name, emb.dim)
+    emb = make_embedder(settings.index, settings.llm)
+    return Store(settings.index, emb.name, emb.dim)
 
 
 def _check_skipped(hostile: Hostile, name: str) -> None:
@@ -221,14 +221,14 @@ def test_a_file_that_takes_too_long_is_stopped_and_the_next_is_read(tmp_path: Pa
         data_dir=tmp_path / "data", corpus_dir=folder, max_pdf_pages=20_000, extract_timeout_s=1.0
     )
     t0 = time.monotonic()
-    report = index_corpus(settings)
+    report = index_corpus(settings.index)
     assert time.monotonic() - t0 < 60
     assert [(s.file, s.reason) for s in report.skipped] == [
         ("a_slow.pdf", "took longer than 1 s to read, so it was stopped (QA_EXTRACT_TIMEOUT_S)")
     ]
     assert report.added == [f"{seed_files()[2].stem}.md"]
     # Remembered: the next run does not spend the time limit on it again, until the file changes.
-    again = index_corpus(settings)
+    again = index_corpus(settings.index)
     assert again.skipped[0].reason.endswith("(unchanged since it was last skipped)")
     assert again.formats["pdf"].read == 0 and again.unchanged == report.added
 
@@ -242,7 +242,7 @@ def test_a_file_that_needs_too_much_memory_is_skipped_and_the_next_is_read(tmp_p
     )
     write_seed(seed_files()[2], folder, ".docx")
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=folder, extract_memory_mb=256)
-    report = index_corpus(settings)
+    report = index_corpus(settings.index)
     assert [s.file for s in report.skipped] == ["a_huge_tree.html"]
     assert "256 MB" in report.skipped[0].reason and "QA_EXTRACT_MEMORY_MB" in report.skipped[0].reason
     assert report.added == [f"{seed_files()[2].stem}.docx"]
@@ -296,7 +296,7 @@ def test_kill_9_while_reading_a_mixed_folder_leaves_each_file_fully_in_or_out(tm
     assert {s.file for s in sentences} <= set(manifest)  # nothing half-written is visible
     del store
 
-    again = index_corpus(settings)
+    again = index_corpus(settings.index)
     assert len(again.added) + len(again.unchanged) == 25 and sorted(again.unchanged) == sorted(manifest)
     assert _store(settings).count() == len(_store(settings).all_sentences()[0])  # leftovers swept
 

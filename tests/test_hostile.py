@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, given, settings
 
 from index.build import evidence_sentences, index_corpus
 from index.embed import make_embedder
-from index.settings import Settings
 from index.store import Store
 from qa.api.app import create_app
 from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
+from qa.settings import Settings
 from tests.live_server import SEEDS, LiveServer, ScriptedLLM, settings_from_env, start_server
 
 EXAMPLES_PER_OPERATION = 300  # 4 of the 6 operations take input: over 1,000 generated requests
@@ -188,15 +188,15 @@ def test_corpus_edge_cases_are_skipped_or_indexed_safely(
 
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
     with caplog.at_level("WARNING"):
-        report = index_corpus(settings)
+        report = index_corpus(settings.index)
     skipped = {s.file: s.reason for s in report.skipped}
     assert set(skipped) == {"empty.txt", "binary.txt", "latin1.txt"}
     for name in skipped:
         assert any(name in rec.getMessage() for rec in caplog.records), name
     assert sorted(report.added) == ["a_real.txt", "crlf_bom.txt", "long_sentence.txt", "one_line.txt"]
     assert any("one_line.txt" in rec.getMessage() for rec in caplog.records)  # a warning says it was cut
-    emb = make_embedder(settings)
-    sentences, _ = Store(settings, emb.name, emb.dim).all_sentences()
+    emb = make_embedder(settings.index, settings.llm)
+    sentences, _ = Store(settings.index, emb.name, emb.dim).all_sentences()
     by_file: dict[str, int] = {}
     for s in sentences:  # every span still round-trips to the exact text in the file
         text = (corpus / s.file).read_bytes().decode("utf-8")  # offsets count \r too

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from index.build import evidence_sentences, index_corpus
-from index.settings import Settings
 from qa.cite import MARKER
 from qa.pipeline import Pipeline
+from qa.settings import Settings
 from tests.conftest import RecordingLLM
 from tests.helpers import SEEDS, assert_valid_answer
 
@@ -33,7 +33,7 @@ def planted_pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline
     shutil.copytree(SEEDS, corpus)
     (corpus / "999_planted.txt").write_text(PLANTED, "utf-8")
     settings = Settings(data_dir=root / "data", corpus_dir=corpus, llm="llamacpp")
-    index_corpus(settings)
+    index_corpus(settings.index)
     return Pipeline(settings), corpus
 
 
@@ -76,7 +76,7 @@ def test_marker_lookalikes_in_documents_reach_the_model_defanged(
     pipeline, _ = planted_pipeline
     llm = RecordingLLM()
     llm.reply = "Imam Sahib district [1]."
-    settings = pipeline.settings.model_copy(update={"refine": "always"})
+    settings = pipeline.settings.replaced(refine="always")
     Pipeline(settings, llm=llm, retriever=pipeline.retriever).ask("Which district did the Taliban take?")
     assert len(llm.prompts) == 1
     _, user = llm.prompts[0]

@@ -22,12 +22,12 @@ import httpx
 import jsonschema
 import pytest
 
-from index.settings import Settings
 from qa.events import Event
 from qa.inputs import clean_question
 from qa.llm import Choice
 from qa.retrieve import Retriever
 from qa.service import BUSY_NOTE, QAService
+from qa.settings import Settings
 from qa.types import Answer, Citation
 from tests.live_server import SEEDS, LiveServer, ScriptedLLM, serve, settings_from_env, wait_until
 from tests.sse import parse_sse

@@ -237,7 +237,7 @@ def test_32_clients_x_2_questions_without_the_model_are_all_answered(free_server
         "clients": CLIENTS,
         "questions_per_client": FREE_QUESTIONS,
         "refine": "never",
-        "admission_limit": free_server.settings.concurrency_no_model,
+        "admission_limit": free_server.settings.server.concurrency_no_model,
         "answered_200": len(records),
         "wall_s": round(wall, 2),
         "answers_per_s": round(len(records) / wall, 2),

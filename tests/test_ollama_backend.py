@@ -27,12 +27,12 @@ import httpx
 import pytest
 
 from index.errors import BackendError, IndexMismatchError
-from index.settings import Settings
 from qa.events import Event
 from qa.llm import LlamaCppLLM, OllamaLLM, choose_backend, default_gguf, make_llm
 from qa.pipeline import Pipeline
 from qa.prompts import REFUSAL
 from qa.retrieve import Retriever
+from qa.settings import LlmSettings, Settings
 from tests.helpers import assert_valid_answer
 from tests.ollama_server import OllamaTestServer
 from tests.test_answer_e2e import (  # noqa: F401 - collected here again, with `pipeline` on Ollama
@@ -48,7 +48,7 @@ EMBED = "all-minilm"
 CONFIRMED = "Who confirmed that Imam Sahib district was in Taliban hands?"
 # Read now: the autouse `isolated_data` fixture points QA_OLLAMA_HOST at a dead port during every test.
 REAL_HOST = os.environ.get("QA_OLLAMA_HOST") or os.environ.get("OLLAMA_HOST") or "http://127.0.0.1:11434"
-REAL_MODEL = os.environ.get("QA_OLLAMA_MODEL") or str(Settings.model_fields["ollama_model"].default)
+REAL_MODEL = os.environ.get("QA_OLLAMA_MODEL") or str(LlmSettings.model_fields["ollama_model"].default)
 
 
 # --- fixtures -----------------------------------------------------------------------------------------
@@ -110,11 +110,11 @@ def pipeline(request: pytest.FixtureRequest, seed_settings: Settings) -> Iterato
     """The imported end-to-end suite's pipeline, answering through Ollama (built as the product builds it:
     the probe, `/api/show`, then streaming `/api/chat`)."""
     if request.param == "real-ollama":
-        settings = ollama_settings(seed_settings.data_dir, real_ollama_host(), ollama_model=REAL_MODEL)
+        settings = ollama_settings(seed_settings.index.data_dir, real_ollama_host(), ollama_model=REAL_MODEL)
         yield Pipeline(settings)
         return
     with OllamaTestServer(models=[CHAT]) as srv:
-        p = Pipeline(ollama_settings(seed_settings.data_dir, srv.url))
+        p = Pipeline(ollama_settings(seed_settings.index.data_dir, srv.url))
         assert (p.llm.backend, p.model_label) == ("ollama", f"ollama:{CHAT}")
         yield p
 
@@ -128,7 +128,7 @@ def with_model(pipeline: Pipeline) -> Pipeline:
 @pytest.fixture
 def served(srv: OllamaTestServer, seed_settings: Settings, retriever: Retriever) -> Pipeline:
     """A pipeline on the shared test server (retriever shared, backend chosen as the product does)."""
-    return Pipeline(ollama_settings(seed_settings.data_dir, srv.url), retriever=retriever)
+    return Pipeline(ollama_settings(seed_settings.index.data_dir, srv.url), retriever=retriever)
 
 
 def drain(events: Iterator[Event]) -> tuple[list[Event], BaseException | None]:
@@ -170,7 +170,7 @@ def marker_for(srv: OllamaTestServer, pipe: Pipeline, needle: str) -> int:
 def test_same_answer_as_the_embedded_backend(served: Pipeline, seed_settings: Settings) -> None:
     """Same GGUF, same chat template, same greedy decoding: the same model output and the same answer
     (all twelve seed questions matched when this was written; one here keeps the suite fast)."""
-    embedded = Pipeline(seed_settings.model_copy(update={"refine": "always"}), retriever=served.retriever)
+    embedded = Pipeline(seed_settings.replaced(refine="always"), retriever=served.retriever)
     assert isinstance(embedded.llm, LlamaCppLLM) and isinstance(served.llm, OllamaLLM)
     question = "How far from Kunduz were the Taliban fighters?"
     ours, theirs = served.ask(question), embedded.ask(question)
@@ -196,7 +196,7 @@ def test_tokens_stream_as_the_server_sends_them(served: Pipeline, srv: OllamaTes
     assert chat["stream"] is True and chat["keep_alive"] == "10m"
     assert chat["options"] == {
         "num_ctx": 4096,
-        "num_predict": served.settings.max_answer_tokens,
+        "num_predict": served.settings.answer.max_answer_tokens,
         "temperature": 0.0,
         "top_k": 1,
         "repeat_penalty": 1.1,
@@ -236,7 +236,7 @@ def test_marker_split_across_chunks_is_parsed(
 
 def test_auto_falls_back_to_the_embedded_model_when_ollama_is_down(seed_settings: Settings) -> None:
     url = OllamaTestServer.unused_url()
-    settings = ollama_settings(seed_settings.data_dir, url, llm="auto")
+    settings = ollama_settings(seed_settings.index.data_dir, url, llm="auto")
     llm, choice = make_llm(settings)
     assert isinstance(llm, LlamaCppLLM)
     assert (choice.backend, choice.reason) == (
@@ -263,7 +263,7 @@ def test_auto_uses_ollama_when_it_has_the_model(srv: OllamaTestServer) -> None:
 def test_ollama_mode_fails_fast_when_ollama_is_down(seed_settings: Settings, retriever: Retriever) -> None:
     url = OllamaTestServer.unused_url()
     with pytest.raises(BackendError) as e:
-        Pipeline(ollama_settings(seed_settings.data_dir, url), retriever=retriever)
+        Pipeline(ollama_settings(seed_settings.index.data_dir, url), retriever=retriever)
     assert str(e.value) == (
         f"Ollama is not reachable at {url}: start it with `ollama serve`, or set QA_LLM=llamacpp."
     )
@@ -278,9 +278,9 @@ def test_model_not_pulled_at_start_names_ollama_pull(
         "or set QA_OLLAMA_MODEL to a model it has (`ollama list`)."
     )
     with pytest.raises(BackendError) as e:
-        Pipeline(ollama_settings(seed_settings.data_dir, srv.url), retriever=retriever)
+        Pipeline(ollama_settings(seed_settings.index.data_dir, srv.url), retriever=retriever)
     assert str(e.value) == pull
-    auto = choose_backend(ollama_settings(seed_settings.data_dir, srv.url, llm="auto"))
+    auto = choose_backend(ollama_settings(seed_settings.index.data_dir, srv.url, llm="auto"))
     assert (auto.backend, auto.reason) == (
         "llamacpp",
         f"auto: Ollama at {srv.url} does not have '{CHAT}' (`ollama pull {CHAT}`); using the embedded model",
@@ -348,7 +348,7 @@ def test_hung_server_times_out_with_the_configured_timeout(
     with OllamaTestServer(models=[CHAT]) as srv:
         url = srv.url
         pipe = Pipeline(
-            ollama_settings(seed_settings.data_dir, srv.url, ollama_timeout_s=2), retriever=retriever
+            ollama_settings(seed_settings.index.data_dir, srv.url, ollama_timeout_s=2), retriever=retriever
         )
         srv.configure(hang=True)
         events, error = drain(pipe.stream(CONFIRMED))
@@ -371,7 +371,7 @@ def test_evidence_is_trimmed_to_num_ctx_before_sending(
     sent = {}
     for num_ctx in (512, 4096):
         settings = ollama_settings(
-            seed_settings.data_dir, srv.url, ollama_num_ctx=num_ctx, top_k=20, max_answer_tokens=16
+            seed_settings.index.data_dir, srv.url, ollama_num_ctx=num_ctx, top_k=20, max_answer_tokens=16
         )
         answer = Pipeline(settings, retriever=retriever).ask(question)
         (chat,) = [r.body for r in srv.requests if r.path == "/api/chat"]
@@ -388,7 +388,7 @@ def test_a_prompt_the_server_truncated_is_an_error_not_an_answer(
 ) -> None:
     """Backstop for a tokenizer the estimate undercounts: the server's count shows the truncation."""
     srv.configure(reply_chunks=[REFUSAL])
-    settings = ollama_settings(seed_settings.data_dir, srv.url, ollama_num_ctx=512, top_k=20)
+    settings = ollama_settings(seed_settings.index.data_dir, srv.url, ollama_num_ctx=512, top_k=20)
     pipe = Pipeline(settings, retriever=retriever)
     monkeypatch.setattr(pipe.llm, "count_tokens", lambda text: 1)
     with pytest.raises(BackendError) as e:
@@ -413,8 +413,8 @@ def test_ollama_embeddings_index_is_stamped_and_guarded(srv: OllamaTestServer, t
 
     data = tmp_path / "ollama-index"
     settings = Settings(data_dir=data, corpus_dir=SEEDS, embed=f"ollama:{EMBED}", ollama_host=srv.url)
-    assert isinstance(make_embedder(settings), OllamaEmbedder)
-    report = index_corpus(settings)
+    assert isinstance(make_embedder(settings.index, settings.llm), OllamaEmbedder)
+    report = index_corpus(settings.index, ollama=settings.llm)
     assert len(report.added) == 5 and report.sentences_embedded > 0
     embeds = [r.body for r in srv.requests if r.path == "/api/embed"]
     assert embeds and all(b["model"] == EMBED for b in embeds)
@@ -435,7 +435,7 @@ def test_embedding_model_not_pulled_names_ollama_pull(srv: OllamaTestServer, tmp
         data_dir=tmp_path, corpus_dir=SEEDS, embed="ollama:nomic-embed-text", ollama_host=srv.url
     )
     with pytest.raises(BackendError) as e:
-        index_corpus(settings)
+        index_corpus(settings.index, ollama=settings.llm)
     assert str(e.value) == (
         f"Ollama at {srv.url} does not have the embedding model 'nomic-embed-text': "
         "run `ollama pull nomic-embed-text`, or set QA_EMBED=onnx:all-MiniLM-L6-v2."
@@ -447,7 +447,8 @@ def test_embeddings_with_ollama_down_say_what_to_do(tmp_path: Path) -> None:
 
     url = OllamaTestServer.unused_url()
     with pytest.raises(BackendError) as e:
-        make_embedder(Settings(data_dir=tmp_path, embed=f"ollama:{EMBED}", ollama_host=url))
+        s = Settings(data_dir=tmp_path, embed=f"ollama:{EMBED}", ollama_host=url)
+        make_embedder(s.index, s.llm)
     assert str(e.value) == (
         f"Ollama is not reachable at {url} for embeddings: start it with `ollama serve`, "
         "or set QA_EMBED=onnx:all-MiniLM-L6-v2 (then `qa index --rebuild`)."

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from index.settings import Settings
 from qa import prompts
 from qa.pipeline import Pipeline
+from qa.settings import Settings
 from tests.conftest import RecordingLLM
 from tests.helpers import SEEDS, assert_valid_answer
 
@@ -114,7 +114,7 @@ def test_refusal_has_no_citations(fake: tuple[Pipeline, RecordingLLM]) -> None:
 
 def test_the_model_is_not_asked_when_refine_is_never(seed_settings: Settings) -> None:
     llm = RecordingLLM()
-    pipeline = Pipeline(seed_settings.model_copy(update={"refine": "never"}), llm=llm)
+    pipeline = Pipeline(seed_settings.replaced(refine="never"), llm=llm)
     answer = pipeline.ask(Q)
     assert llm.prompts == []
     assert answer.mode == "extractive" and "Mujahed" in answer.short_answer
@@ -130,7 +130,7 @@ def test_the_embedded_model_is_not_asked_by_default(seed_settings: Settings) -> 
 def test_the_verified_extractive_answer_is_streamed_before_the_model_runs(seed_settings: Settings) -> None:
     llm = RecordingLLM()
     llm.reply = "John Smith [1]."  # a proposal the verifier drops: the draft stands
-    events = list(Pipeline(seed_settings.model_copy(update={"refine": "always"}), llm=llm).stream(Q))
+    events = list(Pipeline(seed_settings.replaced(refine="always"), llm=llm).stream(Q))
     kinds = [e.type for e in events]
     assert kinds.index("draft") < kinds.index("token") < kinds.index("done")
     draft, final = events[kinds.index("draft")].data["answer"], events[-1].data["answer"]
@@ -141,7 +141,7 @@ def test_the_verified_extractive_answer_is_streamed_before_the_model_runs(seed_s
 
 def test_weak_runs_the_model_only_when_the_extractive_answer_is_not_clear(seed_settings: Settings) -> None:
     llm = RecordingLLM()
-    pipeline = Pipeline(seed_settings.model_copy(update={"refine": "weak"}), llm=llm)
+    pipeline = Pipeline(seed_settings.replaced(refine="weak"), llm=llm)
     clear = list(pipeline.stream(Q))
     assert llm.prompts == [] and "draft" not in [e.type for e in clear]
     llm.reply = prompts.REFUSAL
@@ -151,8 +151,8 @@ def test_weak_runs_the_model_only_when_the_extractive_answer_is_not_clear(seed_s
 
 
 def test_refine_is_read_by_name_and_from_both_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings(refine="never").refine == "never"
+    assert Settings(refine="never").answer.refine == "never"
     monkeypatch.setenv("QA_MODEL_ANSWERS", "weak")
-    assert Settings().refine == "weak"
+    assert Settings().answer.refine == "weak"
     monkeypatch.setenv("QA_REFINE", "always")
-    assert Settings().refine == "always"
+    assert Settings().answer.refine == "always"

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from index.sentences import MAX_SENTENCE_CHARS, Sentence, split_sentences
+from index.sentences import Sentence, split_sentences
+from index.settings import IndexSettings
+
+MAX_SENTENCE_CHARS = IndexSettings().max_sentence_chars
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 

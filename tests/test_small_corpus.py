@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from index.build import index_corpus
-from index.settings import Settings
 from qa.pipeline import Pipeline
+from qa.settings import Settings
 from tests.conftest import RecordingLLM
 
 ONE = (
@@ -29,7 +29,7 @@ def _pipeline(root: Path, files: dict[str, str]) -> Pipeline:
     for name, text in files.items():
         (corpus / name).write_text(text, "utf-8")
     settings = Settings(data_dir=root / "data", corpus_dir=corpus, llm="llamacpp", refine="never")
-    index_corpus(settings)
+    index_corpus(settings.index)
     return Pipeline(settings, llm=RecordingLLM())
 
 

@@ -16,7 +16,6 @@ import ollama
 import pytest
 
 from index.errors import InputError
-from index.settings import Settings
 from qa import cli
 from qa.eval.pairs import Pair, load_pairs, sample
 from qa.eval.run import SETS_DIR, EvalOptions, EvalResult, evaluate, standin_server
@@ -32,6 +31,7 @@ from qa.eval.standin import (
 from qa.eval.standin_score import score_standin, standin_summary
 from qa.eval.standin_wrong import clean_value, value_kind, wrong_values
 from qa.prompts import REFUSAL
+from qa.settings import Settings
 from tests.standin import MODEL, StandinServer
 
 RHINE = SETS_DIR / "squad2-rhine"
@@ -365,7 +365,9 @@ def test_qa_eval_runs_the_standin_and_the_floor_side_by_side(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`qa eval --set squad2-rhine --sample 6 --pipeline standin,extractive`: the real command."""
-    monkeypatch.setenv("QA_DATA_DIR", str(rhine_settings.data_dir))  # the module's index: no re-embedding
+    monkeypatch.setenv(
+        "QA_DATA_DIR", str(rhine_settings.index.data_dir)
+    )  # the module's index: no re-embedding
     out = tmp_path / "out"
     argv = [
         "eval",

@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from index.settings import Settings
 from qa.service import QAService
+from qa.settings import Settings
 from qa.sources import SourceView, SourceViewSentence
 from qa.types import Answer, Citation
 from tests.test_present import render_answer, tags

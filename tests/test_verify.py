@@ -281,7 +281,7 @@ def test_the_verb_whose_object_is_asked(question: str, verb: set[str]) -> None:
 def test_what_someone_said_is_the_clause_their_verb_takes(question: str, sentence: str, clause: str) -> None:
     q = analyse(question)
     doc = parse(sentence)
-    spans = {sentence[a:b]: lab for a, b, lab in sentence_spans(doc, q)}
+    spans = {sentence[a:b]: lab for a, b, lab in sentence_spans(doc, q, 12)}
     assert spans.get(clause) == "CLAUSE", spans
     start = sentence.index(clause)
     span = doc.char_span(start, start + len(clause), alignment_mode="expand")

@@ -12,8 +12,12 @@ ask_stream
 favicon
 chat_completions
 
-# pydantic: the model's configuration (index/settings.py, qa/api/openai.py).
+# pydantic: the model's configuration (index/settings.py, qa/settings.py, qa/api/openai.py).
 model_config
+# pydantic-settings: BaseSettings calls `settings_customise_sources` to list the sources (qa/settings.py), and
+# `get_field_value` is abstract on PydanticBaseSettingsSource, so each source must define it.
+settings_customise_sources
+get_field_value
 # pydantic: validators that their decorators register, run by model_validate (qa/eval/pairs.py).
 _null_is_empty
 _answers_fit_answerable

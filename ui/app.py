@@ -273,7 +273,7 @@ def build_ui(service: QAService) -> gr.Blocks:
             show_progress="hidden",
             # The service schedules answers (the model generates one at a time); answers that need no
             # model do not wait for another tab's.
-            concurrency_limit=service.settings.concurrency,
+            concurrency_limit=service.settings.server.concurrency,
             concurrency_id="answer",
             api_visibility="private",
         )
@@ -300,15 +300,17 @@ def mount_ui(app: FastAPI, service: QAService, path: str = "/ui") -> None:
     settings = service.settings
     demo = build_ui(service)
     # Answers and other events may run `concurrency` at once each; the service schedules the answers.
-    demo.queue(default_concurrency_limit=settings.concurrency, max_size=8 * settings.concurrency)
-    token = settings.api_token
+    demo.queue(
+        default_concurrency_limit=settings.server.concurrency, max_size=8 * settings.server.concurrency
+    )
+    token = settings.server.api_token
     auth = None
     if token:
 
         def auth(_user: str, password: str) -> bool:
             return secrets.compare_digest(password.encode(), token.encode())
 
-    blocked = [str(p.resolve()) for p in (settings.data_dir, settings.corpus_dir)]
+    blocked = [str(p.resolve()) for p in (settings.index.data_dir, settings.index.corpus_dir)]
     gr.mount_gradio_app(
         app,
         demo,

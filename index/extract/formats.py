@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from index.settings import Settings
+    from index.settings import IndexSettings
 
 
 # suffix → format
@@ -62,8 +62,8 @@ class Limits:
     memory_mb: int = 1024
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        """The limits a Settings object configures."""
+    def from_settings(cls, settings: IndexSettings) -> Limits:
+        """The limits the index settings configure."""
         return cls(
             max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
             max_pdf_pages=settings.max_pdf_pages,

@@ -19,11 +19,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import QAError
-from index.settings import Settings
 from qa.api.common import AuthError, error_body, error_payload, status_of
 from qa.api.openai import router as openai_router
 from qa.api.routes import router as native_router
 from qa.service import BusyError, QAService
+from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 UI_PATH = "/ui"
@@ -84,7 +84,7 @@ def create_app(settings: Settings, service: QAService | None = None, ui: bool = 
         lifespan=lifespan,
     )
     app.state.service = service
-    app.state.api_token = settings.api_token  # read by qa/api/auth.py on every /api and /v1 request
+    app.state.api_token = settings.server.api_token  # read by qa/api/auth.py on every /api and /v1 request
     _install_error_handlers(app)
     app.include_router(native_router)
     app.include_router(openai_router)
@@ -109,7 +109,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     """Run the server until interrupted (`qa serve`)."""
     import uvicorn
 
-    if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token:
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.server.api_token:
         log.warning("serving on %s without QA_API_TOKEN: anyone who can reach this port can ask", host)
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host

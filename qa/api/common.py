@@ -106,7 +106,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def check_question(question: str, service: QAService) -> str:
     """The cleaned question, or InputError (422, empty) / QuestionTooLongError (413)."""
-    limit = service.settings.max_question_chars
+    limit = service.settings.answer.max_question_chars
     if len(question) > limit:
         raise QuestionTooLongError(
             f"The question is {len(question)} characters long; the limit is {limit}. Ask a shorter question."

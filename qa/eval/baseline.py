@@ -38,9 +38,9 @@ from typing import Any
 from index.corpus import Article
 from index.embed import Embedder, make_embedder
 from index.sentences import Sentence, split_sentences
-from index.settings import Settings
 from qa.cite import MARKER, marker_numbers
 from qa.llm import LLM, make_llm
+from qa.settings import Settings
 from qa.types import Answer, Citation
 
 # The system turn for the chat template: the neutral instruction a user's llama.cpp wrapper would add.
@@ -236,10 +236,14 @@ class BaselinePipeline:
         self.llm = llm
         embed_cls, llm_cls = _wrappers()
         callbacks = CallbackManager([])
-        self._embed_model = embed_cls(embedder or make_embedder(settings), callback_manager=callbacks)
-        self._li_llm = llm_cls(llm, settings.max_answer_tokens, callback_manager=callbacks)
+        self._embed_model = embed_cls(
+            embedder or make_embedder(settings.index, settings.llm), callback_manager=callbacks
+        )
+        self._li_llm = llm_cls(llm, settings.answer.max_answer_tokens, callback_manager=callbacks)
         self._texts = {a.file: a.text for a in articles}
-        self._sentences = {a.file: split_sentences(a.file, a.text) for a in articles}
+        self._sentences = {
+            a.file: split_sentences(a.file, a.text, settings.index.max_sentence_chars) for a in articles
+        }
         docs = [Document(text=a.text, metadata={"file_name": a.file}) for a in articles]
         index = VectorStoreIndex.from_documents(
             docs,

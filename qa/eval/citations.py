@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.sentences import Sentence, split_sentences
+from index.settings import IndexSettings, field_default
 from qa.cite import MARKER, marker_numbers, split_claims, support
 from qa.eval.pairs import Evidence
 
@@ -16,8 +17,11 @@ from qa.eval.pairs import Evidence
 class Sources:
     """The corpus as the scorer sees it: each file's exact text and its sentences (split on demand)."""
 
-    def __init__(self, texts: Mapping[str, str]) -> None:
+    def __init__(
+        self, texts: Mapping[str, str], max_chars: int = field_default(IndexSettings, "max_sentence_chars")
+    ) -> None:
         self._texts = dict(texts)
+        self._max_chars = max_chars  # as the index split them (`IndexSettings.max_sentence_chars`)
         self._sentences: dict[str, list[Sentence]] = {}
 
     def text(self, file: str) -> str | None:
@@ -28,7 +32,7 @@ class Sources:
         """All sentences of the file, boilerplate included, numbered as `split_sentences` numbers them."""
         if file not in self._sentences:
             text = self._texts.get(file)
-            self._sentences[file] = split_sentences(file, text) if text is not None else []
+            self._sentences[file] = split_sentences(file, text, self._max_chars) if text is not None else []
         return self._sentences[file]
 
     def sentence(self, file: str, n: int) -> Sentence | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 
-from index.settings import Settings
 from qa.cite import defang
 from qa.prompts import REFUSAL
 from qa.retrieve import Retriever
+from qa.settings import Settings
 from qa.types import Answer, Citation
 
 MODEL_LABEL = "none:extractive-floor"

@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 
 from index.build import index_corpus
-from index.settings import Settings
+from index.settings import IndexSettings
 from qa.pipeline import Pipeline
 from qa.propose import extractive
 from qa.question import analyse
+from qa.settings import AnswerSettings, Settings
 from qa.weights import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, WEIGHTS, Weights
 
 MAX_FALSE_REFUSAL = 0.05  # the product would rather answer with evidence than refuse a fair question
@@ -81,15 +82,18 @@ def collect(set_dir: Path, data_dir: Path, sample: int | None, seed: int) -> lis
     if sample:
         rng = random.Random(seed)
         qs = rng.sample(qs, min(sample, len(qs)))
-    settings = Settings(data_dir=data_dir, corpus_dir=set_dir / "corpus", refine="never")
-    index_corpus(settings)
+    settings = Settings(
+        index=IndexSettings(data_dir=data_dir, corpus_dir=set_dir / "corpus"),
+        answer=AnswerSettings(refine="never"),
+    )
+    index_corpus(settings.index)
     pipe = Pipeline(settings, llm=_NoModel())
     rows = []
     for item in qs:
         info = analyse(item["q"])
         ret = pipe.retriever.retrieve(item["q"])
         pool = pipe._evidence(ret.groups[:8])
-        cands = extractive(info, pool, pipe.retriever.idf)
+        cands = extractive(info, pool, pipe.retriever.idf, WEIGHTS, settings.answer)
         gold = item.get("answers") or []
         spans = _gold_spans(item)
         sids = [ev.sentence.id for ev in pool]

@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from index.errors import InputError, QAError
-from index.settings import Settings
 from qa.eval.citations import Sources
 from qa.eval.metrics import check_floors, score_record, summarize
 from qa.eval.pairs import Pair, check_spans, default_pairs_path, load_pairs, sample, select
 from qa.eval.report import format_table, misses, write_chart, write_markdown
 from qa.eval.standin import DEFAULT_MIX, Mix, Script, parse_mix
+from qa.settings import Settings
 from qa.types import Answer
 
 PipelineName = Literal["ours", "standin", "extractive", "baseline"]
@@ -83,9 +83,7 @@ def index_key(corpus_dir: Path) -> str:
 def eval_settings(settings: Settings) -> Settings:
     """The same settings with the index kept apart from the user's and from other sets', under
     `<data_dir>/eval/<index_key(corpus_dir)>`."""
-    return settings.model_copy(
-        update={"data_dir": settings.data_dir / "eval" / index_key(settings.corpus_dir)}
-    )
+    return settings.replaced(data_dir=settings.index.data_dir / "eval" / index_key(settings.index.corpus_dir))
 
 
 @dataclass
@@ -197,7 +195,7 @@ def _standin_ask(
 
     script = Script.from_pairs(pairs, seed=seed, mix=mix)
     with standin_server(script) as server:
-        st = es.model_copy(update={"llm": "ollama", "ollama_host": server.url, "ollama_model": STANDIN_MODEL})
+        st = es.replaced(llm="ollama", ollama_host=server.url, ollama_model=STANDIN_MODEL)
         llm, choice = make_llm(st)
         pipe = Pipeline(st, llm=llm, retriever=retriever, choice=choice)
 
@@ -242,17 +240,17 @@ def evaluate(
     started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     es = eval_settings(settings)
-    report = index_corpus(es, progress=progress)
+    report = index_corpus(es.index, progress=progress, ollama=es.llm)
     say(report.summary())
-    articles, _ = load_corpus(es.corpus_dir)
+    articles, _ = load_corpus(es.index.corpus_dir)
     texts = {a.file: a.text for a in articles}
     problems = check_spans(pairs, texts)
     if problems:
         raise InputError(
-            f"{len(problems)} question(s) do not match the corpus {es.corpus_dir} (is --corpus the set's "
-            f"corpus folder?): " + "; ".join(problems[:3])
+            f"{len(problems)} question(s) do not match the corpus {es.index.corpus_dir} (is --corpus the "
+            f"set's corpus folder?): " + "; ".join(problems[:3])
         )
-    sources = Sources(texts)
+    sources = Sources(texts, es.index.max_sentence_chars)
     retriever = Retriever(es)
     records: list[dict[str, Any]] = []
     seconds: dict[str, float] = {}
@@ -299,13 +297,13 @@ def evaluate(
         "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "model": models.get("ours") or models.get("baseline") or next(iter(models.values()), ""),
         "models": models,
-        "embed": settings.embed,
-        "corpus_dir": str(es.corpus_dir),
-        "index_dir": str(es.data_dir),
+        "embed": settings.index.embed,
+        "corpus_dir": str(es.index.corpus_dir),
+        "index_dir": str(es.index.data_dir),
         "pairs": len(pairs),
         "pairs_by_pipeline": asked,
         "seconds": seconds,
-        "top_k": settings.top_k,
+        "top_k": settings.retrieval.top_k,
         # Latency depends on what else the machine runs: the 1-minute load average before and after.
         "load_average": [load_before, os.getloadavg()[0] if hasattr(os, "getloadavg") else None],
     }
@@ -350,7 +348,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     """The `qa eval` command (arguments from qa/cli.py)."""
     pairs_path, corpus = resolve_set(args)
     if corpus is not None:
-        settings = settings.model_copy(update={"corpus_dir": corpus})
+        settings = settings.replaced(corpus_dir=corpus)
     all_pairs = load_pairs(pairs_path)
     pairs = sample(select(all_pairs, args.limit), args.sample, args.seed)
     pipelines = parse_pipelines(args.pipeline)
@@ -368,7 +366,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         if len(pairs) < len(all_pairs)
         else ""
     )
-    log(f"{len(pairs)} pairs from {pairs_path}{drawn}; corpus {settings.corpus_dir}")
+    log(f"{len(pairs)} pairs from {pairs_path}{drawn}; corpus {settings.index.corpus_dir}")
     t0 = time.perf_counter()
     result = evaluate(settings, pairs, pipelines, progress=True, log=log, options=options)
     result.meta.update(
