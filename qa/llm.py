@@ -310,9 +310,6 @@ class OllamaProbe:
         return any(m in (model, want) for m in self.models)
 
 
-PROBE_TIMEOUT_S = 2.0
-
-
 def _cause(e: BaseException, host: str, timeout_s: float) -> str:
     import httpx
     import ollama
@@ -324,10 +321,10 @@ def _cause(e: BaseException, host: str, timeout_s: float) -> str:
     return f"Ollama is not reachable at {host}"
 
 
-def probe_ollama(settings: Settings, timeout_s: float = PROBE_TIMEOUT_S) -> OllamaProbe:
-    """Ask Ollama for its models and version, within `timeout_s` per request; never raises."""
+def probe_ollama(settings: Settings) -> OllamaProbe:
+    """Ask Ollama for its models and version, within `llm.probe_timeout_s` per request; never raises."""
     host = ollama_url(settings.llm.ollama_host)
-    timeout_s = min(timeout_s, settings.llm.ollama_timeout_s)
+    timeout_s = min(settings.llm.probe_timeout_s, settings.llm.ollama_timeout_s)
     try:
         client = _client(host, timeout_s)
         models = [str(m.model) for m in client.list().models]

@@ -158,6 +158,12 @@ class LlmSettings(BaseModel):
     ollama_timeout_s: float = Field(
         default=60.0, gt=0, description="Seconds to wait for Ollama before giving up with an error."
     )
+    probe_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds `QA_LLM=auto` (and `qa doctor`) waits for Ollama to list its models before "
+        "it counts Ollama as down and uses the embedded model.",
+    )
     gguf_path: Path | None = Field(
         default=None,
         description="GGUF file for the embedded backend.",
