@@ -53,8 +53,9 @@ FAST_SKIP := --ignore=tests/test_eval.py --ignore=tests/test_answer_e2e.py --ign
 	--ignore=tests/test_ui_conflicts.py --ignore=tests/test_ui_refine.py --ignore=tests/test_load.py \
 	--ignore=tests/test_faults.py --deselect tests/test_hostile.py::test_a_thousand_generated_requests_get_no_5xx \
 	--deselect tests/test_formats_hostile.py::test_kill_9_while_reading_a_mixed_folder_leaves_each_file_fully_in_or_out
+# Two workers (pytest-xdist), one test file each at a time, so module fixtures are built once.
 test-fast: install lint typecheck
-	$(BIN)/python -m pytest -q -m "not slow" $(FAST_SKIP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow" $(FAST_SKIP)
 
 bench: install
 	$(BIN)/python -m tests.bench
