@@ -47,12 +47,13 @@ test: install lint typecheck
 	$(BIN)/python -m pytest -q
 
 # The edit loop: lint, types and every test but the slow ones (the real model's answers, the evaluation,
-# the end-to-end table, real Chromium, load, fault injection: kill -9 and damaged indexes, the generated
-# API requests). `make test` runs them all.
+# the end-to-end table, real Chromium, load, fault injection: kill -9 and damaged indexes, hostile files
+# and corpora, the generated API requests). `make test` runs them all.
 FAST_SKIP := --ignore=tests/test_eval.py --ignore=tests/test_answer_e2e.py --ignore=tests/test_ui_browser.py \
 	--ignore=tests/test_ui_conflicts.py --ignore=tests/test_ui_refine.py --ignore=tests/test_load.py \
-	--ignore=tests/test_faults.py --deselect tests/test_hostile.py::test_a_thousand_generated_requests_get_no_5xx \
-	--deselect tests/test_formats_hostile.py::test_kill_9_while_reading_a_mixed_folder_leaves_each_file_fully_in_or_out
+	--ignore=tests/test_faults.py --ignore=tests/test_formats_hostile.py \
+	--deselect tests/test_hostile.py::test_a_thousand_generated_requests_get_no_5xx \
+	--deselect tests/test_hostile.py::test_corpus_edge_cases_are_skipped_or_indexed_safely
 # Two workers (pytest-xdist), one test file each at a time, so module fixtures are built once.
 test-fast: install lint typecheck
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow" $(FAST_SKIP)

@@ -1,4 +1,6 @@
-"""The `qa` command, run for real as a subprocess, compared on whole output."""
+"""The `qa` command, compared on whole output: in this process (`qa.cli.main` with its stdout and stderr
+captured) where the model adds nothing to what is checked, as a real subprocess for settings read at start,
+`.env`, and the end-to-end answers."""
 
 from __future__ import annotations
 
@@ -7,11 +9,13 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from qa.cli import format_answer
+from qa.cli import format_answer, main
 from qa.types import Answer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +33,30 @@ def env(tmp_path: Path) -> dict[str, str]:
     return e
 
 
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def qa_here(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[[list[str]], Ran]:
+    """`qa ARGS` in this process, with the `env` fixture's settings; returns its exit code and output."""
+    for key in ("QA_DATA_DIR", "QA_LLM", "QA_OLLAMA_HOST"):
+        monkeypatch.setenv(key, env[key])
+
+    def call(args: list[str]) -> Ran:
+        capsys.readouterr()
+        code = main(args)
+        out = capsys.readouterr()
+        return Ran(code, out.out, out.err)
+
+    return call
+
+
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
@@ -37,10 +65,10 @@ def corpus(tmp_path: Path) -> Path:
 
 
 def test_index_then_reindex_prints_a_summary_line_and_a_table_per_format(
-    env: dict[str, str], corpus: Path
+    qa_here: Callable[[list[str]], Ran], env: dict[str, str], corpus: Path
 ) -> None:
     (corpus / "empty.txt").write_text("", "utf-8")
-    first = run(["index", "--corpus", str(corpus)], env)
+    first = qa_here(["index", "--corpus", str(corpus)])
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith(
         "indexed 5 new, 0 changed, 0 removed, 0 unchanged article(s); embedded 1"
@@ -51,7 +79,7 @@ def test_index_then_reindex_prints_a_summary_line_and_a_table_per_format(
     assert len(readers) == 1
     assert {"rows.npy", "text.bin", "vectors.npy", "meta.json"} <= {p.name for p in readers[0].iterdir()}
     assert (readers[0] / "bm25-1" / "params.index.json").is_file()
-    again = run(["index", "--corpus", str(corpus)], env)
+    again = qa_here(["index", "--corpus", str(corpus)])
     assert again.stdout.startswith(
         "indexed 0 new, 0 changed, 0 removed, 5 unchanged article(s); embedded 0 sentence(s), "
         "dropped 0 boilerplate line(s), skipped 1 file(s) in "
@@ -63,19 +91,19 @@ def test_index_then_reindex_prints_a_summary_line_and_a_table_per_format(
     ]
 
 
-def test_errors_are_one_line_and_exit_1(env: dict[str, str], tmp_path: Path) -> None:
-    empty = run(["ask", "   "], env)
+def test_errors_are_one_line_and_exit_1(qa_here: Callable[[list[str]], Ran], tmp_path: Path) -> None:
+    empty = qa_here(["ask", "   "])
     assert (empty.returncode, empty.stdout) == (1, "")
     assert (
         empty.stderr.strip().splitlines()[-1]
         == "error: The question is empty: type a question about the articles."
     )
-    missing = run(["index", "--corpus", str(tmp_path / "nope")], env)
+    missing = qa_here(["index", "--corpus", str(tmp_path / "nope")])
     assert missing.returncode == 1
     assert missing.stderr.strip() == (
         f"error: Corpus folder {tmp_path / 'nope'} does not exist: pass --corpus DIR or set QA_CORPUS_DIR."
     )
-    no_index = run(["ask", "Who is the police spokesman?"], env)
+    no_index = qa_here(["ask", "Who is the police spokesman?"])
     assert no_index.returncode == 1
     assert no_index.stderr.strip().splitlines()[-1] == (
         "error: There is no index yet: run `qa index` (or `make run`) first."

@@ -31,7 +31,6 @@ from qa.settings import Settings
 from qa.types import Answer, Citation
 from tests.live_server import SEEDS, LiveServer, ScriptedLLM, serve, settings_from_env, wait_until
 from tests.sse import parse_sse
-from ui.app import STOPPED_NOTE, Stops, chat_turn
 
 REFINED = "Which district did the fighters take?"  # the model replaces the draft
 KEPT = "Who is the spokesman?"  # the model keeps the draft
@@ -354,6 +353,8 @@ def test_stop_keeps_the_draft_as_the_answer_and_cancels_the_run(
 ) -> None:
     service, llm = _service(seed_data_dir, retriever, "always")
     llm.mode, llm.entered, llm.release = "block", threading.Event(), threading.Event()
+    from ui.app import STOPPED_NOTE, Stops, chat_turn  # gradio loads in ~3 s: only for this test
+
     stops = Stops()
     turn = chat_turn(service, REFINED, [], stops, "session-1")
     try:

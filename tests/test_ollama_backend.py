@@ -16,8 +16,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -458,25 +456,44 @@ def test_embeddings_with_ollama_down_say_what_to_do(tmp_path: Path) -> None:
 # --- qa doctor --------------------------------------------------------------------------------------------
 
 
-def run_doctor(env: dict[str, str], cwd: Path) -> list[str]:
-    qa = Path(sys.executable).parent / "qa"
-    out = subprocess.run([str(qa), "doctor"], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.splitlines()
+def run_doctor(
+    env: dict[str, str], cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> list[str]:
+    """`qa doctor` in this process, with exactly `env`'s QA_ settings, from `cwd` (no .env there)."""
+    from qa.cli import main
+
+    for k in list(os.environ):
+        if k.startswith("QA_") or k == "OLLAMA_HOST":
+            monkeypatch.delenv(k)
+    for k, v in env.items():
+        if k.startswith("QA_"):
+            monkeypatch.setenv(k, v)
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    code = main(["doctor"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return out.out.splitlines()
 
 
 def doctor_env(data: Path, url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_") and k != "OLLAMA_HOST"}
-    return env | {"QA_DATA_DIR": str(data), "QA_OLLAMA_HOST": url, "QA_OLLAMA_MODEL": CHAT} | extra
+    return {"QA_DATA_DIR": str(data), "QA_OLLAMA_HOST": url, "QA_OLLAMA_MODEL": CHAT} | extra
 
 
 @pytest.mark.parametrize("case", ["has-model", "down", "not-pulled"])
-def test_doctor_reports_ollama_and_the_choice(srv: OllamaTestServer, tmp_path: Path, case: str) -> None:
+def test_doctor_reports_ollama_and_the_choice(
+    srv: OllamaTestServer,
+    tmp_path: Path,
+    case: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     data = tmp_path / "data"
     url = OllamaTestServer.unused_url() if case == "down" else srv.url
     if case == "not-pulled":
         srv.configure(models=[EMBED])
-    lines = run_doctor(doctor_env(data, url, QA_LLM="ollama" if case == "not-pulled" else "auto"), tmp_path)
+    env = doctor_env(data, url, QA_LLM="ollama" if case == "not-pulled" else "auto")
+    lines = run_doctor(env, tmp_path, monkeypatch, capsys)
     head = [
         f"data dir:      {data}",
         f"corpus dir:    {SEEDS}",

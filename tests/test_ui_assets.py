@@ -19,7 +19,6 @@ from qa.settings import Settings
 from qa.sources import SourceView, SourceViewSentence
 from qa.types import Answer, Citation
 from tests.test_present import render_answer, tags
-from ui.app import mount_ui
 from ui.render import _templates, render_examples, render_source, render_source_error
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +84,8 @@ def test_the_source_text_is_the_text_read_exactly() -> None:
 
 def test_the_page_carries_the_package_css_and_js_and_serves_no_file(tmp_path: Path) -> None:
     app = FastAPI()
+    from ui.app import mount_ui  # gradio loads in ~3 s: only for this test
+
     mount_ui(app, QAService(Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path, llm="llamacpp")))
     with TestClient(app) as client:
         config = client.get("/ui/config").json()
