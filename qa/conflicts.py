@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from qa.rivals import SPEECH, beside_noun, converted, frame, links, nested_places, of_event, parallel
-from qa.values import QUALIFIER, Value, comparable, disagree, normalise, same
+from qa.values import DEFAULT_TOLERANCE, QUALIFIER, Tolerance, Value, comparable, disagree, normalise, same
 
 if TYPE_CHECKING:
     from qa.propose import Candidate
@@ -97,7 +97,12 @@ def wording(versions: Sequence[tuple[str, str, int]], total: int) -> str:
 
 # ---- the versions of one answer ------------------------------------------------------------------------
 def versions_of(
-    q: Question, best: Candidate, support: Sequence[Candidate], pool: Sequence[Candidate], weights: Weights
+    q: Question,
+    best: Candidate,
+    support: Sequence[Candidate],
+    pool: Sequence[Candidate],
+    weights: Weights,
+    tol: Tolerance = DEFAULT_TOLERANCE,
 ) -> list[Version[Candidate]]:
     """The versions of the answer when the sources disagree, most supported first; empty when they agree.
 
@@ -113,12 +118,12 @@ def versions_of(
     "where" question: one may lie inside the other. When the answer is a description with no value of
     its own ("heavy traffic on the road"), its sentence's name or figure that is an argument
     of the question's predicate stands for it (`head_entity`: "The M4 was closed because of …")."""
-    top = normalise(best.text, best.label)
+    top = normalise(best.text, best.label, tol)
     if top is None:
         head = head_entity(best, pool, weights)
         if head is None:
             return []
-        return versions_of(q, head, [c for c in pool if c.key == head.key], pool, weights)
+        return versions_of(q, head, [c for c in pool if c.key == head.key], pool, weights, tol)
     if top.unit == "place" and q.wh == "where":
         return []
     asked = q.predicate - SPEECH
@@ -146,7 +151,7 @@ def versions_of(
     for c in pool:
         if id(c) in mine or not answers(c):
             continue
-        v = normalise(c.text, c.label)
+        v = normalise(c.text, c.label, tol)
         if v is not None and comparable(v, top):
             items.append((v, files(c), c))
     # One value per sentence: its best span of the answer's type (and a conversion in brackets beside

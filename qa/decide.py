@@ -21,6 +21,7 @@ from qa.nlp import parse, parse_many
 from qa.propose import Candidate, Evidence, add_votes, extractive, from_model
 from qa.question import Question
 from qa.settings import AnswerSettings
+from qa.values import DEFAULT_TOLERANCE, Tolerance
 from qa.verify import claim_supported, strip_scaffolding
 from qa.weights import WEIGHTS, Weights
 
@@ -141,6 +142,7 @@ def decide(
     weights: Weights = WEIGHTS,
     evidence: Sequence[Evidence] = (),
     margin: float = field_default(AnswerSettings, "model_sentence_margin"),
+    tol: Tolerance = DEFAULT_TOLERANCE,
 ) -> Decision:
     """Pick the best verified candidate and everything that states the same answer. Pure."""
     missing = unmentioned(q, evidence)
@@ -173,4 +175,4 @@ def decide(
         )
         return Decision(None, [], [], why, model_refused)
     same = sorted((c for c in pool if c.key == best.key), key=lambda c: -c.score)
-    return Decision(best, same, versions_of(q, best, same, pool, weights), "", model_refused, score)
+    return Decision(best, same, versions_of(q, best, same, pool, weights, tol), "", model_refused, score)

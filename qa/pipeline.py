@@ -25,7 +25,7 @@ from qa.question import analyse
 from qa.retrieve import Group, Retrieval, Retriever
 from qa.settings import Settings
 from qa.types import Answer
-from qa.values import warm
+from qa.values import Tolerance, warm
 from qa.weights import WEIGHTS, Weights
 
 
@@ -133,7 +133,8 @@ class Pipeline:
         extracted = extractive(info, pool, self.retriever.idf, self.weights, knobs)
         timings["nlp_ms"] = (time.perf_counter() - tn) * 1e3
         tv = time.perf_counter()
-        first = decide(info, extracted, [], False, self.weights, pool, knobs.model_sentence_margin)
+        tol = Tolerance(knobs.value_rounding, knobs.value_approximate)
+        first = decide(info, extracted, [], False, self.weights, pool, knobs.model_sentence_margin, tol)
         verify_s = time.perf_counter() - tv
         run_model = self.refine == "always" or (
             self.refine == "weak" and (first.best is None or first.score < self.weights.clear)
@@ -166,7 +167,14 @@ class Pipeline:
             notes.append(f"model output: {reply.strip()!r}")
             notes += said
             d = decide(
-                info, extracted, proposed, refused_by_model, self.weights, pool, knobs.model_sentence_margin
+                info,
+                extracted,
+                proposed,
+                refused_by_model,
+                self.weights,
+                pool,
+                knobs.model_sentence_margin,
+                tol,
             )
             verify_s += time.perf_counter() - tv
             timings.update(self.llm.stats)

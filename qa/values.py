@@ -36,14 +36,26 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from index.settings import field_default
 from qa.lexical import fold, words
+from qa.settings import AnswerSettings
 
 Kind = Literal["quantity", "date", "time", "name"]
 
-# Rounding is read from the written digits, but never wider than this share of the value.
-ROUNDING = 0.1
-# "about", "some", "roughly" … 50: within this share of 50.
-APPROXIMATE = 0.1
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How wide a written figure is read (the answer section's `value_rounding` and `value_approximate`):
+    its rounding comes from the written digits but is never wider than `rounding` of the value; "about",
+    "some", "roughly" 50 is within `approximate` of 50."""
+
+    rounding: float = field_default(AnswerSettings, "value_rounding")
+    approximate: float = field_default(AnswerSettings, "value_approximate")
+
+
+DEFAULT_TOLERANCE = Tolerance()
+
+
 QUALIFIER = re.compile(
     r"\b(about|around|some|roughly|approximately|approx|nearly|almost|close to|an estimated|estimated|"
     r"circa|ca|c\.|up to|more than|over|above|at least|upwards of|in excess of|less than|fewer than|under|"
@@ -126,7 +138,7 @@ class Value:
 
 
 # ---- reading values ------------------------------------------------------------------------------------
-def normalise(text: str, label: str) -> Value | None:
+def normalise(text: str, label: str, tol: Tolerance = DEFAULT_TOLERANCE) -> Value | None:
     """The value `text` asserts, read by the type its entity `label` says; None when it has none here
     (free text, a relative date, or text no parser reads)."""
     text = text.strip()
@@ -137,14 +149,14 @@ def normalise(text: str, label: str) -> Value | None:
     if label == "TIME":
         if _clock_times(text):
             return clock_time(text)
-        return quantity(text)
+        return quantity(text, tol)
     if label == "DATE":
-        length = quantity(text)
+        length = quantity(text, tol)
         if length is not None and length.unit == "[time]":  # "two and a half hours": a length of time
             return None if _RELATIVE.search(text) else length
         return date(text)
     if label in _NUMBER_LABELS:
-        return quantity(text)
+        return quantity(text, tol)
     family = NAME_FAMILY.get(label)
     return name(text, family) if family else None
 
@@ -165,7 +177,7 @@ def _quantulum() -> Any:
     return parser
 
 
-def quantity(text: str) -> Value | None:
+def quantity(text: str, tol: Tolerance = DEFAULT_TOLERANCE) -> Value | None:
     """A quantity or a count: its interval in base units, its dimensionality. The first quantity the
     text states (a conversion in brackets after it is a separate candidate)."""
     from text_to_num import alpha2digit
@@ -185,7 +197,7 @@ def quantity(text: str) -> Value | None:
     if unit is None:
         return None
     value = float(q.value)
-    lo, hi = _interval(value, q.surface, text)
+    lo, hi = _interval(value, q.surface, text, tol)
     return Value("quantity", unit, lo * factor, hi * factor)
 
 
@@ -214,7 +226,7 @@ def _base(q: Any) -> tuple[str | None, float]:
     return None, 1.0
 
 
-def _interval(value: float, surface: str, text: str) -> tuple[float, float]:
+def _interval(value: float, surface: str, text: str, tol: Tolerance) -> tuple[float, float]:
     """The values a written figure allows: its rounding, then what its qualifier says."""
     digits = _DIGITS.search(surface)
     if digits:
@@ -226,12 +238,12 @@ def _interval(value: float, surface: str, text: str) -> tuple[float, float]:
             step = 10.0 ** (len(written) - len(stripped)) if stripped else 1.0
     else:  # a number in words: "two", "two and a half"
         step = 1.0 if float(value).is_integer() else 0.1
-    r = min(step / 2, ROUNDING * abs(value))
+    r = min(step / 2, tol.rounding * abs(value))
     lo, hi = value - r, value + r
     m = QUALIFIER.search(text)
     if m:
         word = fold(m.group(1))
-        wide = APPROXIMATE * abs(value)
+        wide = tol.approximate * abs(value)
         if word in _AT_LEAST:
             lo, hi = value, math.inf
         elif word in _AT_MOST:

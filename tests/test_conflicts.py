@@ -9,7 +9,7 @@ import pytest
 
 from qa.conflicts import group, shown, wording
 from qa.rivals import beside_noun, frame, links, of_event, parallel
-from qa.values import Value, disagree, name, normalise, same
+from qa.values import Tolerance, Value, disagree, name, normalise, same
 
 KM = 1000.0
 MILE = 1609.344
@@ -345,3 +345,19 @@ def test_frames_and_links_from_the_parse(
     got = frame(doc, start, start + len(value))
     assert len(got) == len(words) and all(w <= k for w, k in zip(words, got, strict=True))
     assert links(doc, start, start + len(value)) == roles
+
+
+@pytest.mark.parametrize(
+    ("text", "tol", "lo", "hi"),
+    [
+        ("about 50", Tolerance(), 45.0, 55.0),
+        ("about 50", Tolerance(approximate=0.2), 40.0, 60.0),
+        ("1,200", Tolerance(), 1150.0, 1250.0),  # rounding from the digits: to the nearest hundred
+        ("1,200", Tolerance(rounding=0.01), 1188.0, 1212.0),  # never wider than 1 % of it
+    ],
+)
+def test_the_answer_sections_tolerance_sets_how_wide_a_figure_is_read(
+    text: str, tol: Tolerance, lo: float, hi: float
+) -> None:
+    v = normalise(text, "CARDINAL", tol)
+    assert v is not None and (v.lo, v.hi) == pytest.approx((lo, hi))
