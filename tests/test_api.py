@@ -463,8 +463,9 @@ def test_client_leaving_mid_stream_cancels_the_answer(scripted: tuple[LiveServer
 
 
 def test_a_waiting_stream_gets_keepalive_comments_then_its_events(
-    scripted: tuple[LiveServer, ScriptedLLM],
+    scripted: tuple[LiveServer, ScriptedLLM], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("qa.api.sse.KEEPALIVE_S", 1.0)  # the server runs in this process: 1 s, not 10
     server, llm = scripted
     llm.mode, llm.entered, llm.release = "block", threading.Event(), threading.Event()
     lines: list[str] = []
