@@ -158,15 +158,6 @@ def _tokens_of_unchanged(
     return out
 
 
-def publish(settings: Settings, embedder: Embedder | None = None) -> float:
-    """Write the reader files and the BM25 index of the committed index now, so that the first `qa serve`
-    or `qa ask` after `qa index` loads in seconds instead of building them (~25 s per 100k sentences).
-    Returns the seconds it took (well under one when they exist already)."""
-    t0 = time.perf_counter()
-    Retriever(settings, embedder)
-    return time.perf_counter() - t0
-
-
 def rrf(rankings: Sequence[Sequence[str]], k: int) -> dict[str, float]:
     """Reciprocal rank fusion of id rankings: score(id) = Σ 1 / (k + rank)."""
     scores: dict[str, float] = {}

@@ -657,7 +657,7 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
     rep(
         f"Retriever at {n_big:,} sentences: the first load after the index was written (reads every "
         f"committed sentence and vector from Chroma, writes the memory-mapped reader files and the BM25 "
-        f"index; `qa index` does this itself after its commit, `qa.retrieve.publish`, so no server pays "
+        f"index; `qa index` does this itself after its commit (it loads a Retriever once), so no server pays "
         f"it) {big_load_s:.1f} s, holding {big_mb:.0f} MB more resident memory after it; a replica "
         f"(every `qa serve` or `qa ask` after `qa index`) loading from those files (a fresh process) "
         f"{replica['load_s']:.2f} s, holding "
