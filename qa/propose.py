@@ -225,7 +225,7 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights, kn
     span_keys = content_keys(span)
     if c.label not in NUMBERS | {"DATE", "TIME", "CLAUSE"} and not span_keys:
         return False
-    new = span_keys - q.focus
+    new = content_keys(t for t in span if not q.hits(t)) - q.focus - q.head  # a synonym repeats, too
     if span_keys and not new and fold(span.text) not in q.names and c.label != "CLAUSE":
         return False  # the span only repeats the question ("the district" for "which district")
     if q.names and any(fold(span.text) == n for n in q.names):
@@ -234,8 +234,7 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights, kn
         return False  # the question's own subject, with a title at most ("Councillor X" for "what did X say")
     weight = {k: idf(k) for k in q.focus}
     total = sum(weight.values()) or 1.0
-    sent_keys = content_keys(doc)
-    held = {k for k in q.focus if k in sent_keys}
+    held = q.held(doc)
     ctx = {k for k in q.focus - held if k in c.evidence.context}
     f = c.features
     f["cover"] = sum(weight[k] for k in held) / total
@@ -275,7 +274,7 @@ def _nearness(span: Span, q: Question, weight: dict[str, float], total: float) -
     for t in span.doc:
         if t.i >= span.start and t.i < span.end or not is_content(t):
             continue
-        hit = keys(t) & q.focus
+        hit = q.hits(t)
         if not hit:
             continue
         d = span.start - t.i if t.i < span.start else t.i - span.end + 1
@@ -290,7 +289,7 @@ def _linked(span: Span, q: Question, weight: dict[str, float], total: float) -> 
     for t in span.doc:
         if span.start <= t.i < span.end or not is_content(t):
             continue
-        hit = keys(t) & q.focus
+        hit = q.hits(t)
         if hit and tree_distance(t, span.root) <= 2:
             got |= hit
     return sum(weight[k] for k in got) / total
@@ -372,9 +371,17 @@ def _head_fit(span: Span, q: Question) -> float:
     if content_keys(span) & q.head:
         return 1.0
     doc = span.doc
-    for t in doc[max(0, span.start - 3) : min(len(doc), span.end + 3)]:
-        if keys(t) & q.head and (span.start <= t.head.i < span.end or span.root.head.i == t.i):
+    near = 0.0
+    for t in doc:
+        if not keys(t) & q.head or span.start <= t.i < span.end:
+            continue
+        # attached: the noun describes the span ("X, a recycling company") or the span modifies it
+        if span.start <= t.head.i < span.end and t.dep_ in ("appos", "attr", "compound", "nmod"):
             return 1.0
-        if keys(t) & q.head:
-            return 0.5  # near the noun but not attached to it
-    return 0.0
+        if span.root.head.i == t.i:
+            return 1.0
+        if abs(t.i - span.start) <= 3 or abs(t.i - span.end) <= 2:
+            if span.start <= t.head.i < span.end:
+                return 1.0
+            near = 0.5  # near the noun but not attached to it
+    return near

@@ -7,11 +7,12 @@ English (classic factoid QA typing), not a list of any corpus's words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from qa.lexical import fold
+from qa.lexicon import synonymous
 from qa.nlp import content_keys, is_content, keys, negated, parse
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ _TYPE_NOUNS: dict[str, tuple[Kind, frozenset[str]]] = {
         for w in ("company", "firm", "organisation", "organization", "agency", "group", "party", "airline")
     },
 }
+# Parts of speech whose words may be matched by a synonym.
+_SYNONYM_TAGS = frozenset({"VERB", "NOUN", "ADJ"})
 # Entity labels that name one thing ("what day" and "two" are entities of spaCy's too, but name nothing).
 PROPER = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE"}
@@ -83,6 +86,28 @@ class Question:
     # match keys of the subject the question gives ("Henk Jansen" of "what did Henk Jansen say?"): when
     # the wh-word is not the subject, the subject is known, not asked
     given: frozenset[str] = frozenset()
+    # (lemma, coarse tag, match keys) of each focus word that a synonym may stand for
+    senses: tuple[tuple[str, str, frozenset[str]], ...] = ()
+
+    def hits(self, tok: Token) -> frozenset[str]:
+        """The focus keys a sentence token matches: its own keys, or those of a focus word it shares a
+        sense with in WordNet ("injured" for "hurt", "operates" for "runs")."""
+        direct = keys(tok) & self.focus
+        if direct or tok.pos_ not in _SYNONYM_TAGS:
+            return direct
+        out: frozenset[str] = frozenset()
+        for lemma, tag, ks in self.senses:
+            if tag == tok.pos_ and synonymous(lemma, tok.lemma_, tag):
+                out |= ks & self.focus
+        return out
+
+    def held(self, tokens: Iterable[Token]) -> frozenset[str]:
+        """The focus keys that the content tokens hold, directly or through a synonym."""
+        out: set[str] = set()
+        for t in tokens:
+            if is_content(t):
+                out |= self.hits(t)
+        return frozenset(out)
 
 
 def analyse(text: str) -> Question:
@@ -94,6 +119,7 @@ def analyse(text: str) -> Question:
     nxt = toks[wh_i + 1] if wh_i is not None and wh_i + 1 < len(toks) else None
     kind: Kind = "thing"
     labels: frozenset[str] = frozenset()
+    typed_head: frozenset[str] = frozenset()
     head_tok = None
     skip: set[int] = {wh_i} if wh_i is not None else set()
     if wh in ("who", "whom", "whose"):
@@ -142,7 +168,8 @@ def analyse(text: str) -> Question:
             typed = _TYPE_NOUNS.get(head_tok.lemma_.lower())
             if typed:
                 kind, labels = typed
-                skip.add(head_tok.i)
+                skip.add(head_tok.i)  # "what year": the type, not a word the sentence must hold
+                typed_head = keys(head_tok)
     elif wh == "":
         kind = "yesno"
     focus = content_keys(t for t in toks if t.i not in skip and t.lower_ not in _WH)
@@ -169,11 +196,16 @@ def analyse(text: str) -> Question:
             fold(e.text) for e in doc.ents if e.label_ in PROPER or any(ch.isdigit() for ch in e.text)
         ),
         predicate=keys(verb) if verb is not None else frozenset(),
-        head=keys(head_tok) if head_tok is not None and head_tok.i not in skip else frozenset(),
+        head=keys(head_tok) if head_tok is not None and head_tok.i not in skip else typed_head,
         negated=root is not None and negated(root),
         subject_asked=subject_asked,
         object_of=_object_of(toks[wh_i] if wh_i is not None else None),
         given=frozenset() if subject_asked else _given_subject(verb or root, skip),
+        senses=tuple(
+            (t.lemma_.lower(), t.pos_, keys(t))
+            for t in toks
+            if t.i not in skip and t.lower_ not in _WH and t.pos_ in _SYNONYM_TAGS and is_content(t)
+        ),
     )
 
 

@@ -71,10 +71,10 @@ def _span(doc: Doc, start: int, end: int) -> Span | None:
 
 
 def predicate_tokens(q: Question, doc: Doc) -> list[Token]:
-    """Tokens of the sentence that are the question's predicate (same lemma or stem)."""
+    """Tokens of the sentence that are the question's predicate (same lemma or stem, or a synonym)."""
     if not q.predicate:
         return []
-    return [t for t in doc if t.pos_ in ("VERB", "NOUN", "ADJ") and keys(t) & q.predicate]
+    return [t for t in doc if t.pos_ in ("VERB", "NOUN", "ADJ") and (keys(t) | q.hits(t)) & q.predicate]
 
 
 def role(q: Question, doc: Doc, start: int, end: int) -> bool | None:

@@ -56,3 +56,5 @@ formatted
 # Reply.as_dict is called by tests/standin.py, the stand-in model server that `qa eval --pipeline standin`
 # imports from the checkout (qa/eval/run.py), outside the scanned packages (qa/eval/standin.py).
 as_dict
+# nltk: WordNetCorpusReader.__init__ calls `map_wn`, which qa/lexicon.py overrides (no version mapping).
+map_wn

