@@ -10,7 +10,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from qa.rivals import SPEECH, beside_noun, converted, frame, links, nested_places, of_event, parallel
+from qa.rivals import (
+    SPEECH,
+    beside_noun,
+    converted,
+    frame,
+    links,
+    named_as,
+    nested_places,
+    of_event,
+    parallel,
+)
 from qa.values import DEFAULT_TOLERANCE, QUALIFIER, Tolerance, Value, comparable, disagree, normalise, same
 
 if TYPE_CHECKING:
@@ -173,6 +183,7 @@ def versions_of(
     main = next(v for v in found if any(m is best for m in v.members))
     frames = {id(c): frame(c.evidence.doc, c.start, c.end) for v in found for c in v.members}
     how = {id(c): links(c.evidence.doc, c.start, c.end) for v in found for c in v.members}
+    titles = {id(c): named_as(c.evidence.doc, c.start, c.end) for v in found for c in v.members}
 
     def beside(a: Candidate, b: Candidate) -> bool:
         """Does `a` say its value where `b` says the answer's?"""
@@ -187,6 +198,10 @@ def versions_of(
             return False
         ways = (how[id(a)], how[id(b)])
         if parallel(fa, fb, q.predicate, ways) or beside_noun(fa, fb, ways, nouns, q.focus):
+            return True
+        # Both named by the noun the question asks about: "Captain X" and "Captain Y" for "who was the
+        # captain", "X, a recycling company" and "the Y company" for "which company runs the plant".
+        if titles[id(a)] & titles[id(b)] & (nouns | q.head):
             return True
         # A date of the event beside one of its predicate: "Monday's flood" / "the flood began on …"
         on_event = of_event(fa, event) or of_event(fb, event)

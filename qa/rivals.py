@@ -116,6 +116,33 @@ def beside_noun(
     return bool(shared) and how[0][0] == how[1][0] and how[0][0] in words
 
 
+def named_as(doc: Doc, start: int, end: int) -> frozenset[str]:
+    """The match keys of the nouns that say what a value is, attached to it in the parse: a title or
+    noun before it ("Captain Fiona MacLeod", "the Lorne Ferries company"), an apposition either way ("X,
+    a recycling company", "the captain, X"), or a copula ("the captain was X", "X was the captain")."""
+    from qa.nlp import keys
+
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return frozenset()
+    inside = range(span.start, span.end)
+    root = span.root
+    out: set[str] = set()
+    for t in root.children:
+        if t.i not in inside and t.pos_ == "NOUN" and t.dep_ in ("compound", "appos"):
+            out |= keys(t)
+        if t.i not in inside and t.pos_ == "PROPN" and t.dep_ == "compound" and t.i == span.start - 1:
+            out |= keys(t)  # "Captain" of "Captain Fiona MacLeod" is tagged a proper noun
+    head = root.head
+    if head.i not in inside and head.i != root.i:
+        if root.dep_ in ("compound", "appos") and head.pos_ == "NOUN":
+            out |= keys(head)
+        if root.dep_ in ("attr", "nsubj") and head.lemma_ == "be":
+            other = "nsubj" if root.dep_ == "attr" else "attr"
+            out |= {k for c in head.children if c.dep_ == other and c.pos_ == "NOUN" for k in keys(c)}
+    return frozenset(out)
+
+
 def of_event(f: Sequence[frozenset[str]], event: frozenset[str]) -> bool:
     """Is a date or time said of the event itself: does it hang on a noun the question names as what
     happened ("Monday's flood" for "when did the flood begin")?"""

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from qa.conflicts import group, shown, wording
-from qa.rivals import beside_noun, frame, links, of_event, parallel
+from qa.rivals import beside_noun, frame, links, named_as, of_event, parallel
 from qa.values import Tolerance, Value, disagree, name, normalise, same
 
 KM = 1000.0
@@ -345,6 +345,29 @@ def test_frames_and_links_from_the_parse(
     got = frame(doc, start, start + len(value))
     assert len(got) == len(words) and all(w <= k for w, k in zip(words, got, strict=True))
     assert links(doc, start, start + len(value)) == roles
+
+
+@pytest.mark.parametrize(
+    ("sentence", "value", "nouns"),
+    [
+        # a title before the name, an apposition either way, a noun it modifies, a copula
+        ("Captain Fiona MacLeod ordered everyone on deck.", "Fiona MacLeod", {"captain"}),
+        ("The blaze broke out at Vermeer Recycling, a plastics company.", "Vermeer Recycling", {"compani"}),
+        ("The captain, Tom Reid, said the ship had lost power.", "Tom Reid", {"captain"}),
+        ("The ferry is run by the Lorne Ferries company.", "Lorne Ferries", {"compani"}),
+        ("The captain was Tom Reid.", "Tom Reid", {"captain"}),
+        ("Tom Reid was the captain.", "Tom Reid", {"captain"}),
+        # nothing says what the value is
+        ("Tom Reid said the ship had lost power.", "Tom Reid", set()),
+        ("The captain thanked Tom Reid.", "Tom Reid", set()),
+    ],
+)
+def test_the_nouns_that_name_a_value(sentence: str, value: str, nouns: set[str]) -> None:
+    from qa.nlp import parse_many
+
+    doc = parse_many([sentence])[0]
+    start = sentence.index(value)
+    assert named_as(doc, start, start + len(value)) == nouns
 
 
 @pytest.mark.parametrize(
