@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from qa.nlp import keys
 from qa.rivals import (
     SPEECH,
     beside_noun,
@@ -24,6 +25,8 @@ from qa.rivals import (
 from qa.values import DEFAULT_TOLERANCE, QUALIFIER, Tolerance, Value, comparable, disagree, normalise, same
 
 if TYPE_CHECKING:
+    from spacy.tokens import Token
+
     from qa.propose import Candidate
     from qa.question import Question
     from qa.weights import Weights
@@ -141,6 +144,11 @@ def versions_of(
     # The nouns of what happened ("the fire" of "when did the fire break out"), for a date or a time.
     event = nouns if top.kind in ("date", "time") else frozenset()
 
+    def meant(t: Token) -> frozenset[str]:
+        """The question's words a frame word stands for: a synonym ("injured" for "hurt"), never a verb
+        of speech ("said" shares a sense with "suppose")."""
+        return frozenset() if keys(t) & SPEECH else q.hits(t)
+
     def files(c: Candidate) -> frozenset[str]:
         return frozenset(c.evidence.group.files)
 
@@ -150,7 +158,7 @@ def versions_of(
             return True
         if files(c) & theirs:  # below the threshold, only another source's statement
             return False
-        said = frame(c.evidence.doc, c.start, c.end)
+        said = frame(c.evidence.doc, c.start, c.end, meant)
         return any(w & asked for w in said) or of_event(said, event)
 
     mine = {id(c) for c in support} | {id(best)}
@@ -181,7 +189,7 @@ def versions_of(
     items = [it for it in items if kept(it[2])]
     found = group(items, first=(top, files(best), best))
     main = next(v for v in found if any(m is best for m in v.members))
-    frames = {id(c): frame(c.evidence.doc, c.start, c.end) for v in found for c in v.members}
+    frames = {id(c): frame(c.evidence.doc, c.start, c.end, meant) for v in found for c in v.members}
     how = {id(c): links(c.evidence.doc, c.start, c.end) for v in found for c in v.members}
     titles = {id(c): named_as(c.evidence.doc, c.start, c.end) for v in found for c in v.members}
 

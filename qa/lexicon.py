@@ -80,3 +80,33 @@ def synonymous(a: str, b: str, tag: str) -> bool:
     if a == b:
         return True
     return bool(_senses(a, pos) & _senses(b, pos))
+
+
+@functools.lru_cache(maxsize=65536)
+def _noun_senses(lemma: str) -> tuple[Any, ...]:
+    with _lock:
+        return tuple(wordnet().synsets(lemma.lower().replace(" ", "_"), "n")[:SENSES])
+
+
+@functools.lru_cache(maxsize=65536)
+def _above(lemma: str) -> frozenset[str]:
+    """Every synset that one of a noun's first senses is, or is a kind of (its hypernyms, all the way up)."""
+    out: set[str] = set()
+    with _lock:
+        for s in _noun_senses(lemma):
+            out.add(s.name())
+            out |= {h.name() for h in s.closure(lambda x: x.hypernyms() + x.instance_hypernyms())}
+    return frozenset(out)
+
+
+def other_kind(a: str, b: str) -> bool:
+    """Are two nouns different kinds of one thing, neither a kind of the other: "fighters" and
+    "civilians" (both people), "houses" and "cars"? False for "firefighters" and "people" (a person and a
+    group), "houses" and "homes" (a house is a home), synonyms, and words WordNet does not know."""
+    sa, sb = _noun_senses(a), _noun_senses(b)
+    if not sa or not sb or a.lower() == b.lower():
+        return False
+    if sa[0].lexname() != sb[0].lexname():
+        return False
+    below_a, below_b = _above(a), _above(b)
+    return not ({s.name() for s in sb} & below_a or {s.name() for s in sa} & below_b)

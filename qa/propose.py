@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from index.sentences import Sentence
 from index.settings import field_default
 from qa.lexical import fold
+from qa.lexicon import other_kind
 from qa.nlp import content_keys, is_content, is_duration, is_unit, keys, tree_distance
 from qa.question import NUMBERS, PROPER, Question
 from qa.retrieve import Group
@@ -312,6 +313,12 @@ def type_fit(
             # bodies of water"), is no length or age; "six weeks", "1,230 kilometres" and a bare "42" may be.
             if q.wh in ("how long", "how old") and label in NUMBERS and _counts_things(span):
                 return mismatch
+            # "How much": an amount or a sum, not a count of things ("two people" for "how much did it cost").
+            if q.wh == "how much" and label in NUMBERS and _counts_things(span) and not _money(span):
+                return mismatch
+            # "How many civilians": a count of another kind of the same thing ("50 fighters") is weaker.
+            if q.wh == "how many" and label in NUMBERS and _counts_things(span) and _other_kind(span, q):
+                return mismatch
             # "How many people": a count of things, not a sum of money, unless money is what is counted.
             if q.wh == "how many" and label in NUMBERS and _money(span) and not _counted(span) & q.head:
                 return mismatch
@@ -342,6 +349,12 @@ def _counted(span: Span) -> frozenset[str]:
     if span.label_ != "MONEY" and root.dep_ == "nummod" and not span.start <= root.head.i < span.end:
         return content_keys(span) | keys(root.head)
     return content_keys(span)
+
+
+def _other_kind(span: Span, q: Question) -> bool:
+    """Does the span count a noun that is another kind of thing than the question's ("fighters" for
+    "how many civilians"; qa/lexicon.py)?"""
+    return bool(q.head_lemma) and other_kind(span.root.head.lemma_.lower(), q.head_lemma)
 
 
 def _counts_things(span: Span) -> bool:

@@ -86,6 +86,8 @@ class Question:
     # match keys of the subject the question gives ("Henk Jansen" of "what did Henk Jansen say?"): when
     # the wh-word is not the subject, the subject is known, not asked
     given: frozenset[str] = frozenset()
+    # the lemma of that noun ("civilian" of "how many civilians"), "" when none
+    head_lemma: str = ""
     # (lemma, coarse tag, match keys) of each focus word that a synonym may stand for
     senses: tuple[tuple[str, str, frozenset[str]], ...] = ()
 
@@ -197,6 +199,7 @@ def analyse(text: str) -> Question:
         ),
         predicate=keys(verb) if verb is not None else frozenset(),
         head=keys(head_tok) if head_tok is not None and head_tok.i not in skip else typed_head,
+        head_lemma=head_tok.lemma_.lower() if head_tok is not None and head_tok.pos_ == "NOUN" else "",
         negated=root is not None and negated(root),
         subject_asked=subject_asked,
         object_of=_object_of(toks[wh_i] if wh_i is not None else None),

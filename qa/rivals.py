@@ -5,13 +5,13 @@ parse of its sentence (`frame`, `links`). Pure functions, table-tested (tests/te
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from qa.values import NAME_FAMILY, Value, name, same
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Token
 
 # Verbs of speech: what a value is said of is the statement reported, never the saying.
 SPEECH = frozenset({"say", "said", "tell", "told"})
@@ -19,11 +19,14 @@ SPEECH = frozenset({"say", "said", "tell", "told"})
 _FRAME_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ"})
 
 
-def frame(doc: Doc, start: int, end: int) -> tuple[frozenset[str], ...]:
+def frame(
+    doc: Doc, start: int, end: int, also: Callable[[Token], frozenset[str]] | None = None
+) -> tuple[frozenset[str], ...]:
     """What a value is said of in its sentence: the match keys of the first content word the span hangs
     on ("residents" for "620 residents were evacuated") and of the content word that one hangs on
-    ("evacuated"); fewer near the sentence's root."""
-    return tuple(k for k, _ in _climb(doc, start, end))
+    ("evacuated"); fewer near the sentence's root. `also` adds keys a word stands for (the question's
+    word it is a synonym of: "injured" for "hurt")."""
+    return tuple(k for k, _ in _climb(doc, start, end, also))
 
 
 def links(doc: Doc, start: int, end: int) -> tuple[str, ...]:
@@ -32,7 +35,9 @@ def links(doc: Doc, start: int, end: int) -> tuple[str, ...]:
     return tuple(link for _, link in _climb(doc, start, end))
 
 
-def _climb(doc: Doc, start: int, end: int) -> list[tuple[frozenset[str], str]]:
+def _climb(
+    doc: Doc, start: int, end: int, also: Callable[[Token], frozenset[str]] | None = None
+) -> list[tuple[frozenset[str], str]]:
     from qa.nlp import keys
 
     span = doc.char_span(start, end, alignment_mode="expand")
@@ -45,7 +50,7 @@ def _climb(doc: Doc, start: int, end: int) -> list[tuple[frozenset[str], str]]:
     while len(out) < 2 and tok.head.i != tok.i:
         below, tok = tok, tok.head
         if tok.i not in inside and tok.pos_ in _FRAME_POS:
-            out.append((keys(tok), _link(below)))
+            out.append((keys(tok) | also(tok) if also else keys(tok), _link(below)))
     return out
 
 

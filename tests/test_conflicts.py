@@ -347,6 +347,19 @@ def test_frames_and_links_from_the_parse(
     assert links(doc, start, start + len(value)) == roles
 
 
+def test_a_frame_word_also_stands_for_the_words_it_is_said_for() -> None:
+    """`also` adds the keys a frame word stands for: "injured" framed as the question's "hurt"."""
+    from qa.nlp import parse_many
+
+    sentence = "Three workers were injured in the blast."
+    doc = parse_many([sentence])[0]
+    start = sentence.index("Three")
+    plain = frame(doc, start, start + 5)
+    meant = frame(doc, start, start + 5, lambda t: S({"hurt"}) if t.lemma_ == "injure" else S())
+    assert not any("hurt" in k for k in plain)
+    assert any("hurt" in k for k in meant) and all(a <= b for a, b in zip(plain, meant, strict=True))
+
+
 @pytest.mark.parametrize(
     ("sentence", "value", "nouns"),
     [

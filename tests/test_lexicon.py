@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.lexicon import synonymous
+from qa.lexicon import other_kind, synonymous
 from qa.nlp import keys, parse
 from qa.propose import _head_fit
 from qa.question import analyse
@@ -36,6 +36,23 @@ from qa.verify import locate, predicate_tokens
 )
 def test_synonymous(a: str, b: str, tag: str, same: bool) -> None:
     assert synonymous(a, b, tag) is same
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "other"),
+    [
+        ("fighter", "civilian", True),  # two kinds of person
+        ("house", "car", True),
+        ("firefighter", "people", False),  # a person, a group
+        ("firefighter", "person", False),  # a firefighter is a person
+        ("house", "home", False),  # a house is a home
+        ("student", "pupil", False),  # synonyms
+        ("civilian", "civilian", False),
+        ("xyzzy", "civilian", False),  # not in WordNet
+    ],
+)
+def test_other_kind(a: str, b: str, other: bool) -> None:
+    assert other_kind(a, b) is other
 
 
 @pytest.mark.parametrize(

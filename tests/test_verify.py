@@ -302,6 +302,13 @@ def test_the_subject_the_question_gives(question: str, given: set[str]) -> None:
         ("How long did the strike last?", "The strike lasted six weeks.", "six weeks", 1.0),
         ("How long is the lake?", "The lake consists of three bodies of water.", "three", 0.25),
         ("How long is the river?", "The river runs for 1,230 kilometres.", "1,230 kilometres", 1.0),
+        # "how much" asks for an amount, not a count of things; "how many X" for a count of X, not of
+        # another kind of the same thing (WordNet: fighters and civilians are both people)
+        ("How much will the repair cost?", "The crash killed two people.", "two", 0.25),
+        ("How much water was used?", "The crews used 500 litres of water.", "500", 1.0),
+        ("How many civilians were killed?", "Police killed 50 fighters.", "50", 0.25),
+        ("How many people were hurt?", "Four firefighters were injured.", "Four", 1.0),
+        ("How many civilians were killed?", "Three civilians were killed.", "Three", 1.0),
     ],
 )
 def test_the_type_fit_of_a_figure(question: str, sentence: str, phrase: str, fit: float) -> None:
