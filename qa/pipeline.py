@@ -92,11 +92,12 @@ class Pipeline:
             lines.append(line)
         return used, prompts.USER.format(evidence="\n".join(lines), question=question)
 
-    def _evidence(self, groups: Sequence[Group]) -> list[Evidence]:
-        """Parse the best groups' lead sentences (cached) with the words of the sentence before each."""
+    def _evidence(self, groups: Sequence[Group], also: Sequence[str] = ()) -> list[Evidence]:
+        """Parse the best groups' lead sentences (cached) with the words of the sentence before each.
+        `also` joins the same batch (the question: one batch of many texts parses 3× faster a text)."""
         prevs = [self.retriever.neighbours(g.lead.sentence)[0] for g in groups]
         texts = [g.lead.sentence.text for g in groups] + [p.text for p in prevs if p is not None]
-        docs = parse_many(texts)
+        docs = parse_many([*texts, *also])[: len(texts)]
         by_text = {t: d for t, d in zip(texts, docs, strict=True)}
         out = []
         top = max((h.similarity for g in groups for h in g.hits), default=0.0)
@@ -129,8 +130,8 @@ class Pipeline:
             )
             return
         tn = time.perf_counter()
-        info = analyse(standalone)
-        pool = self._evidence(ret.groups[: max(knobs.propose_pool, k)])
+        pool = self._evidence(ret.groups[: max(knobs.propose_pool, k)], also=(standalone,))
+        info = analyse(standalone)  # its parse was cached by that batch
         extracted = extractive(info, pool, self.retriever.idf, self.weights, knobs)
         timings["nlp_ms"] = (time.perf_counter() - tn) * 1e3
         tv = time.perf_counter()

@@ -17,8 +17,8 @@ from index.sentences import Sentence
 from index.settings import field_default
 from qa.lexical import fold
 from qa.lexicon import other_kind
-from qa.nlp import content_keys, is_content, is_duration, is_unit, keys, tree_distance
-from qa.question import NUMBERS, PROPER, Question
+from qa.nlp import content_keys, is_duration, is_unit, keys, tree_distance
+from qa.question import NUMBERS, PROPER, Question, Reading, read
 from qa.retrieve import Group
 from qa.settings import AnswerSettings
 from qa.values import normalise
@@ -226,7 +226,8 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights, kn
     span_keys = content_keys(span)
     if c.label not in NUMBERS | {"DATE", "TIME", "CLAUSE"} and not span_keys:
         return False
-    new = content_keys(t for t in span if not q.hits(t)) - q.focus - q.head  # a synonym repeats, too
+    seen = read(q, doc)
+    new = content_keys(t for t in span if not seen.hits[t.i]) - q.focus - q.head  # a synonym repeats, too
     if span_keys and not new and fold(span.text) not in q.names and c.label != "CLAUSE":
         return False  # the span only repeats the question ("the district" for "which district")
     if q.names and any(fold(span.text) == n for n in q.names):
@@ -235,21 +236,21 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights, kn
         return False  # the question's own subject, with a title at most ("Councillor X" for "what did X say")
     weight = {k: idf(k) for k in q.focus}
     total = sum(weight.values()) or 1.0
-    held = q.held(doc)
+    held = seen.held
     ctx = {k for k in q.focus - held if k in c.evidence.context}
     f = c.features
     f["cover"] = sum(weight[k] for k in held) / total
     f["context"] = sum(weight[k] for k in ctx) / total
     missing = [weight[k] for k in q.focus if k not in held and k not in ctx]
     f["missing_max"] = max(missing, default=0.0) / (max(weight.values(), default=1.0) or 1.0)
-    here = fold(doc.text)
+    here = seen.folded
     f["names_missing"] = (
         sum(1.0 if n not in c.evidence.file_text else 0.5 for n in q.names if n not in here) / len(q.names)
         if q.names
         else 0.0
     )
-    f["near"] = _nearness(span, q, weight, total)
-    f["linked"] = _linked(span, q, weight, total)
+    f["near"] = _nearness(span, seen, weight, total)
+    f["linked"] = _linked(span, seen, weight, total)
     f["type"] = type_fit(c.label, q, span, knobs.kind_mismatch)
     r = role(q, doc, c.start, c.end)
     f["role"] = 0.0 if r is None else (1.0 if r else -1.0)
@@ -268,31 +269,26 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights, kn
     return True
 
 
-def _nearness(span: Span, q: Question, weight: dict[str, float], total: float) -> float:
+def _nearness(span: Span, seen: Reading, weight: dict[str, float], total: float) -> float:
     """How close the question's words stand to the span in its sentence (1 next to it, falling with
     distance), weighted by rarity."""
     got = 0.0
-    for t in span.doc:
-        if t.i >= span.start and t.i < span.end or not is_content(t):
+    for i in seen.matched:
+        if span.start <= i < span.end:
             continue
-        hit = q.hits(t)
-        if not hit:
-            continue
-        d = span.start - t.i if t.i < span.start else t.i - span.end + 1
-        got = max(got, 0.0) + max(weight[k] for k in hit) / (1.0 + d / 4.0)
+        d = span.start - i if i < span.start else i - span.end + 1
+        got = max(got, 0.0) + max(weight[k] for k in seen.hits[i]) / (1.0 + d / 4.0)
     return min(got / total, 1.0)
 
 
-def _linked(span: Span, q: Question, weight: dict[str, float], total: float) -> float:
+def _linked(span: Span, seen: Reading, weight: dict[str, float], total: float) -> float:
     """Share of the question's words (by rarity) within two dependency edges of the span: an answer is
     attached to what the question says about it ("Dubois, a police spokesman")."""
     got: set[str] = set()
-    for t in span.doc:
-        if span.start <= t.i < span.end or not is_content(t):
-            continue
-        hit = q.hits(t)
-        if hit and tree_distance(t, span.root) <= 2:
-            got |= hit
+    doc = span.doc
+    for i in seen.matched:
+        if not span.start <= i < span.end and tree_distance(doc[i], span.root) <= 2:
+            got |= seen.hits[i]
     return sum(weight[k] for k in got) / total
 
 

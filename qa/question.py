@@ -7,6 +7,7 @@ English (classic factoid QA typing), not a list of any corpus's words.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -16,7 +17,7 @@ from qa.lexicon import synonymous
 from qa.nlp import content_keys, is_content, keys, negated, parse
 
 if TYPE_CHECKING:
-    from spacy.tokens import Token
+    from spacy.tokens import Doc, Token
 
 Kind = Literal["person", "identity", "date", "place", "number", "reason", "manner", "thing", "yesno"]
 
@@ -110,6 +111,32 @@ class Question:
             if is_content(t):
                 out |= self.hits(t)
         return frozenset(out)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one parsed sentence holds of one question, read once and shared by every candidate span of
+    that sentence (a sentence has tens of them; each used to walk the sentence four times)."""
+
+    hits: tuple[frozenset[str], ...]  # per token: the focus keys it matches (`Question.hits`)
+    matched: tuple[int, ...]  # content tokens that match a focus word, in order
+    held: frozenset[str]  # the focus keys the content tokens hold (`Question.held`)
+    predicate: tuple[int, ...]  # tokens that are the question's predicate (same keys, or a synonym)
+    folded: str  # the sentence's folded text
+
+
+@functools.lru_cache(maxsize=4096)
+def read(q: Question, doc: Doc) -> Reading:
+    """The sentence read for the question (cached per question and parse; parses are cached too)."""
+    hits = tuple(q.hits(t) for t in doc)
+    matched = tuple(t.i for t in doc if hits[t.i] and is_content(t))
+    held = frozenset(k for i in matched for k in hits[i])
+    pred = (
+        tuple(t.i for t in doc if t.pos_ in ("VERB", "NOUN", "ADJ") and (keys(t) | hits[t.i]) & q.predicate)
+        if q.predicate
+        else ()
+    )
+    return Reading(hits, matched, held, pred, fold(doc.text))
 
 
 def analyse(text: str) -> Question:

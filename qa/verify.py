@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from index.settings import field_default
 from qa.lexical import fold, numbers
 from qa.nlp import content_keys, is_content, keys, negated, predicate
-from qa.question import Question
+from qa.question import Question, read
 from qa.settings import AnswerSettings
 
 if TYPE_CHECKING:
@@ -72,9 +72,7 @@ def _span(doc: Doc, start: int, end: int) -> Span | None:
 
 def predicate_tokens(q: Question, doc: Doc) -> list[Token]:
     """Tokens of the sentence that are the question's predicate (same lemma or stem, or a synonym)."""
-    if not q.predicate:
-        return []
-    return [t for t in doc if t.pos_ in ("VERB", "NOUN", "ADJ") and (keys(t) | q.hits(t)) & q.predicate]
+    return [doc[i] for i in read(q, doc).predicate]
 
 
 def role(q: Question, doc: Doc, start: int, end: int) -> bool | None:

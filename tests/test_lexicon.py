@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from qa.lexical import fold
 from qa.lexicon import other_kind, synonymous
 from qa.nlp import keys, parse
 from qa.propose import _head_fit
-from qa.question import analyse
+from qa.question import analyse, read
 from qa.verify import locate, predicate_tokens
 
 
@@ -70,6 +71,27 @@ def test_question_words_held_through_synonyms(question: str, sentence: str, held
     expected = frozenset().union(*(keys(t) for t in parse(question) if t.text in held)) & q.focus
     assert q.held(parse(sentence)) == expected
     assert bool(expected) is bool(held)
+    assert read(q, parse(sentence)).held == expected  # the cached reading holds the same
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "matched", "predicate"),
+    [
+        # the content words that match (a synonym too) and the words that are the predicate
+        ("How many people were hurt?", "Two passengers were injured.", ["injured"], ["injured"]),
+        ("Which company runs the ferry?", "Lorne Ferries runs it.", ["Ferries", "runs"], ["runs"]),
+        ("Who opened the bridge?", "The mayor did not open the new bridge.", ["open", "bridge"], ["open"]),
+        ("Who opened the bridge?", "The crowd left at dawn.", [], []),
+    ],
+)
+def test_a_sentence_read_for_a_question(
+    question: str, sentence: str, matched: list[str], predicate: list[str]
+) -> None:
+    doc = parse(sentence)
+    seen = read(analyse(question), doc)
+    assert [doc[i].text for i in seen.matched] == matched
+    assert [doc[i].text for i in seen.predicate] == predicate
+    assert len(seen.hits) == len(doc) and seen.folded == fold(sentence)
 
 
 @pytest.mark.parametrize(
