@@ -110,3 +110,15 @@ def other_kind(a: str, b: str) -> bool:
         return False
     below_a, below_b = _above(a), _above(b)
     return not ({s.name() for s in sb} & below_a or {s.name() for s in sa} & below_b)
+
+
+@functools.lru_cache(maxsize=65536)
+def names_a_person(lemma: str) -> bool:
+    """Is a noun's first (most frequent) sense a kind of person: "spokesperson", "minister", "captain",
+    "resident"? Only the first sense counts: "head" (a body part first) and "position" are not people."""
+    with _lock:
+        first = wordnet().synsets(lemma.lower().replace(" ", "_"), "n")[:1]
+        if not first:
+            return False
+        above = first[0].closure(lambda x: x.hypernyms() + x.instance_hypernyms())
+        return first[0].name() == "person.n.01" or any(s.name() == "person.n.01" for s in above)

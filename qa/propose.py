@@ -20,7 +20,9 @@ from qa.lexicon import other_kind
 from qa.nlp import content_keys, is_duration, is_unit, keys, tree_distance
 from qa.question import NUMBERS, PROPER, Question, Reading, read
 from qa.retrieve import Group
+from qa.rivals import titles
 from qa.settings import AnswerSettings
+from qa.spans import sentence_spans
 from qa.values import normalise
 from qa.verify import is_subject, locate, negation_agrees, role
 from qa.weights import WEIGHTS, Weights
@@ -28,8 +30,13 @@ from qa.weights import WEIGHTS, Weights
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
 
-_REASON_MARKS = frozenset({"because", "since", "as", "so"})
-_REASON_PREPS = frozenset({"because", "due", "owing", "thanks"})
+# Questions for a measure along one dimension (a length, an age, a height, a speed...): a count of things
+# ("six Ice Ages", "4,800 children") is no answer to them. "How big / large" may be a count ("a crowd of
+# 5,000 people"), so they are not here.
+_DIMENSIONS = frozenset(
+    f"how {w}"
+    for w in ("long", "old", "far", "tall", "high", "wide", "deep", "fast", "close", "near", "heavy")
+)
 # How well an entity type fits a question kind whose labels admit several: "who" asks for a person first,
 # an organisation or group next, a country last; "where" for a place before an organisation.
 _PREFERENCE = {
@@ -75,69 +82,6 @@ class Candidate:
     def key(self) -> str:
         """What the candidate asserts, normalised: two spans with the same key are one answer."""
         return " ".join(w for w in fold(self.text).replace("'s", "").split() if w not in ("the", "a", "an"))
-
-
-def sentence_spans(doc: Doc, q: Question, max_tokens: int) -> list[tuple[int, int, str]]:
-    """Candidate spans of one sentence: `(start, end, label)` with character offsets in the sentence; a
-    noun's subtree is one when it has at most `max_tokens` tokens."""
-    out: dict[tuple[int, int], str] = {}
-    for e in doc.ents:
-        out[(e.start_char, e.end_char)] = e.label_
-    for nc in doc.noun_chunks:
-        if nc.root.pos_ == "PRON":
-            continue
-        span = _trim(nc)
-        if span is not None and (span.start_char, span.end_char) not in out:
-            out[(span.start_char, span.end_char)] = "NP"
-    for t in doc:
-        # A noun with everything that hangs on it: "a function of the size of the instance", "yes or no".
-        if t.pos_ in ("NOUN", "PROPN") and t.dep_ != "ROOT":
-            sub = list(t.subtree)
-            if 1 < len(sub) <= max_tokens and len(sub) < len(doc) - 1:
-                first = sub[1] if sub[0].pos_ in ("DET", "ADP") and len(sub) > 2 else sub[0]
-                out.setdefault((first.idx, sub[-1].idx + len(sub[-1].text)), "NP")
-        if t.like_num and not any(a <= t.idx < b for a, b in out):
-            out[(t.idx, t.idx + len(t.text))] = "CARDINAL"
-    if q.kind in ("reason", "manner", "thing", "yesno"):
-        for a, b in _clauses(doc, q):
-            out.setdefault((a, b), "CLAUSE")
-    return [(a, b, lab) for (a, b), lab in out.items() if b > a]
-
-
-def _trim(span: Span) -> Span | None:
-    """A noun chunk without a leading determiner or possessive pronoun."""
-    toks = [t for t in span if not (t.i == span.start and t.pos_ in ("DET", "PRON"))]
-    if not toks:
-        return None
-    return span.doc[toks[0].i : toks[-1].i + 1]
-
-
-def _clauses(doc: Doc, q: Question) -> list[tuple[int, int]]:
-    """Reason and manner clauses ("because the dam failed", "due to heavy rain", "by closing roads"),
-    and for other questions the clause that holds the question's predicate."""
-    out = []
-    for t in doc:
-        if t.dep_ == "mark" and t.lower_ in _REASON_MARKS and q.kind == "reason":
-            sub = list(t.head.subtree)
-            out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
-        elif (
-            t.dep_ == "prep"
-            and t.lower_ in _REASON_PREPS | {"by", "through", "to"}
-            or (
-                t.dep_ in ("advcl", "xcomp")
-                and any(c.lower_ == "to" for c in t.children)
-                and q.kind == "reason"
-            )
-        ):
-            sub = list(t.subtree)
-            if len(sub) > 1:
-                out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
-        elif t.dep_ == "ccomp" and q.kind == "thing" and keys(t.head) & q.object_of:
-            # "What did X say / warn / complain?": what X said is the clause the verb takes.
-            sub = [w for w in t.subtree if not (w.dep_ == "mark" and w.i == t.left_edge.i)]
-            if len(sub) > 1:
-                out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
-    return out
 
 
 def extractive(
@@ -305,15 +249,18 @@ def type_fit(
             asks = {"when": False, "how long": True}.get(q.wh)
             if label in ("DATE", "TIME") and asks is not None and is_duration(span) != asks:
                 return mismatch
-            # "How long / how old": a number that counts things, not a unit ("4,800 children", "three
-            # bodies of water"), is no length or age; "six weeks", "1,230 kilometres" and a bare "42" may be.
-            if q.wh in ("how long", "how old") and label in NUMBERS and _counts_things(span):
+            # "How long / old / far ...": a number that counts things, not a unit ("4,800 children", "three
+            # bodies of water"), is no measure; "six weeks", "1,230 kilometres" and a bare "42" may be.
+            if q.wh in _DIMENSIONS and label in NUMBERS and _counts_things(span):
                 return mismatch
             # "How much": an amount or a sum, not a count of things ("two people" for "how much did it cost").
             if q.wh == "how much" and label in NUMBERS and _counts_things(span) and not _money(span):
                 return mismatch
             # "How many civilians": a count of another kind of the same thing ("50 fighters") is weaker.
             if q.wh == "how many" and label in NUMBERS and _counts_things(span) and _other_kind(span, q):
+                return mismatch
+            # "Which spokesperson": a name the sentence gives another title ("President X") is weaker.
+            if q.kind == "person" and label == "PERSON" and _titled_otherwise(span, q):
                 return mismatch
             # "How many people": a count of things, not a sum of money, unless money is what is counted.
             if q.wh == "how many" and label in NUMBERS and _money(span) and not _counted(span) & q.head:
@@ -351,6 +298,14 @@ def _other_kind(span: Span, q: Question) -> bool:
     """Does the span count a noun that is another kind of thing than the question's ("fighters" for
     "how many civilians"; qa/lexicon.py)?"""
     return bool(q.head_lemma) and other_kind(span.root.head.lemma_.lower(), q.head_lemma)
+
+
+def _titled_otherwise(span: Span, q: Question) -> bool:
+    """Is a name given a title of another kind than the question's noun ("President Ashraf Ghani" for
+    "which spokesperson", "X, a police spokesman" for "which commander"; qa/lexicon.py)?"""
+    return bool(q.head_lemma) and any(
+        other_kind(t.lemma_.lower(), q.head_lemma) for t in titles(span.doc, span.start_char, span.end_char)
+    )
 
 
 def _counts_things(span: Span) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from qa.lexical import fold
-from qa.lexicon import synonymous
+from qa.lexicon import names_a_person, synonymous
 from qa.nlp import content_keys, is_content, keys, negated, parse
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ _TYPE_NOUNS: dict[str, tuple[Kind, frozenset[str]]] = {
 }
 # Parts of speech whose words may be matched by a synonym.
 _SYNONYM_TAGS = frozenset({"VERB", "NOUN", "ADJ"})
+_NOUNS = ("NOUN", "PROPN")
 # Entity labels that name one thing ("what day" and "two" are entities of spaCy's too, but name nothing).
 PROPER = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE"}
@@ -186,6 +187,9 @@ def analyse(text: str) -> Question:
                 if t.lemma_ == "be" and attr is not None and attr.i > t.i:
                     head_tok = attr
                 break
+        # "which White House spokesperson": the noun the phrase names, not a word that modifies it
+        while head_tok is not None and head_tok.dep_ == "compound" and head_tok.head.pos_ in _NOUNS:
+            head_tok = head_tok.head
         if (
             head_tok is not None
             and head_tok.lower_ in ("kind", "type", "sort", "name")
@@ -199,6 +203,10 @@ def analyse(text: str) -> Question:
                 kind, labels = typed
                 skip.add(head_tok.i)  # "what year": the type, not a word the sentence must hold
                 typed_head = keys(head_tok)
+            elif head_tok.pos_ == "NOUN" and head_tok.dep_ != "poss" and names_a_person(head_tok.lemma_):
+                # "which spokesperson", "what official": a person named (the noun's first WordNet sense is
+                # a kind of person); the noun stays a word to find, it often stands beside the name
+                kind, labels = "person", frozenset({"PERSON"})
     elif wh == "":
         kind = "yesno"
     focus = content_keys(t for t in toks if t.i not in skip and t.lower_ not in _WH)

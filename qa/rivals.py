@@ -127,25 +127,30 @@ def named_as(doc: Doc, start: int, end: int) -> frozenset[str]:
     a recycling company", "the captain, X"), or a copula ("the captain was X", "X was the captain")."""
     from qa.nlp import keys
 
+    return frozenset(k for t in titles(doc, start, end) for k in keys(t))
+
+
+def titles(doc: Doc, start: int, end: int) -> list[Token]:
+    """The tokens of those nouns (`named_as`)."""
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None:
-        return frozenset()
+        return []
     inside = range(span.start, span.end)
     root = span.root
-    out: set[str] = set()
+    out: list[Token] = []
     for t in root.children:
         if t.i not in inside and t.pos_ == "NOUN" and t.dep_ in ("compound", "appos"):
-            out |= keys(t)
+            out.append(t)
         if t.i not in inside and t.pos_ == "PROPN" and t.dep_ == "compound" and t.i == span.start - 1:
-            out |= keys(t)  # "Captain" of "Captain Fiona MacLeod" is tagged a proper noun
+            out.append(t)  # "Captain" of "Captain Fiona MacLeod" is tagged a proper noun
     head = root.head
     if head.i not in inside and head.i != root.i:
         if root.dep_ in ("compound", "appos") and head.pos_ == "NOUN":
-            out |= keys(head)
+            out.append(head)
         if root.dep_ in ("attr", "nsubj") and head.lemma_ == "be":
             other = "nsubj" if root.dep_ == "attr" else "attr"
-            out |= {k for c in head.children if c.dep_ == other and c.pos_ == "NOUN" for k in keys(c)}
-    return frozenset(out)
+            out += [c for c in head.children if c.dep_ == other and c.pos_ == "NOUN"]
+    return out
 
 
 def of_event(f: Sequence[frozenset[str]], event: frozenset[str]) -> bool:

@@ -7,8 +7,9 @@ import pytest
 
 from qa.decide import Decision, decide
 from qa.nlp import is_duration, keys, parse
-from qa.propose import sentence_spans, type_fit
+from qa.propose import type_fit
 from qa.question import analyse
+from qa.spans import sentence_spans
 from qa.verify import claim_supported, locate, negation_agrees, role, strip_scaffolding
 
 
@@ -86,6 +87,13 @@ SPOKESMAN = "The spokesman said the minister has regularly reviewed the withdraw
         ("When was the abbey founded?", "The abbey was founded in 1185 and expanded in 1220.", "1220", False),
         # a paraphrase: the sentence does not use the predicate, so the parse cannot tell
         ("Who reviewed the withdrawal?", "The minister examined the pullout.", "The minister", None),
+        # a participle that the parser hangs on the name it is said of
+        (
+            "Who killed a dragon?",
+            "The legend tells of the hero Siegfried killing a dragon on the Drachenfels (Siebengebirge).",
+            "Siegfried",
+            True,
+        ),
     ],
 )
 def test_role(question: str, sentence: str, phrase: str, expected: bool | None) -> None:
@@ -301,6 +309,19 @@ def test_the_subject_the_question_gives(question: str, given: set[str]) -> None:
         ("How old is the singer?", "The singer, 42, lives in Leeds.", "42", 1.0),
         ("How long did the strike last?", "The strike lasted six weeks.", "six weeks", 1.0),
         ("How long is the lake?", "The lake consists of three bodies of water.", "three", 0.25),
+        (
+            "How far did the sea level drop?",
+            "Six major ice ages have occurred, in which sea level dropped 120 m.",
+            "Six",
+            0.25,
+        ),
+        (
+            "How far did the sea level drop?",
+            "Six major ice ages have occurred, in which sea level dropped 120 m.",
+            "120",
+            1.0,
+        ),
+        ("How tall is the tower?", "The tower is 300 metres tall.", "300 metres", 1.0),
         ("How long is the river?", "The river runs for 1,230 kilometres.", "1,230 kilometres", 1.0),
         # "how much" asks for an amount, not a count of things; "how many X" for a count of X, not of
         # another kind of the same thing (WordNet: fighters and civilians are both people)
@@ -318,3 +339,28 @@ def test_the_type_fit_of_a_figure(question: str, sentence: str, phrase: str, fit
     doc = parse(sentence)
     (ent,) = [e for e in doc.ents if e.text == phrase]
     assert type_fit(ent.label_, q, ent) == fit
+
+
+@pytest.mark.parametrize(
+    ("sentence", "present", "absent"),
+    [
+        # a noun's subtree never starts or ends inside a bracket it does not close
+        (
+            "The legend tells of the hero Siegfried killing a dragon on the Drachenfels (Siebengebirge).",
+            {"Siegfried", "Siebengebirge", "Siegfried killing a dragon on the Drachenfels (Siebengebirge)"},
+            {"(Siebengebirge", "Drachenfels (Siebengebirge", "Siebengebirge)"},
+        ),
+        (
+            "The fee (about $5) was paid by the city council of Leeds.",
+            {"city council of Leeds", "about $5", "fee (about $5)"},
+            {"fee (about $5", "$5)"},
+        ),
+    ],
+)
+def test_candidate_spans_close_their_brackets(sentence: str, present: set[str], absent: set[str]) -> None:
+    q = analyse("Who killed a dragon?")
+    texts = {sentence[a:b] for a, b, _ in sentence_spans(parse(sentence), q, 12)}
+    assert present <= texts, texts
+    assert not absent & texts
+    for t in texts:
+        assert t.count("(") == t.count(")") and t == t.strip(" ,.;:"), t
