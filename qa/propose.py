@@ -37,6 +37,7 @@ _DIMENSIONS = frozenset(
     f"how {w}"
     for w in ("long", "old", "far", "tall", "high", "wide", "deep", "fast", "close", "near", "heavy")
 )
+_MEASURES = frozenset({"QUANTITY", "MONEY", "PERCENT"})
 # How well an entity type fits a question kind whose labels admit several: "who" asks for a person first,
 # an organisation or group next, a country last; "where" for a place before an organisation.
 _PREFERENCE = {
@@ -172,7 +173,7 @@ def score(c: Candidate, q: Question, idf: Callable[[str], float], w: Weights, kn
         return False
     seen = read(q, doc)
     new = content_keys(t for t in span if not seen.hits[t.i]) - q.focus - q.head  # a synonym repeats, too
-    if span_keys and not new and fold(span.text) not in q.names and c.label != "CLAUSE":
+    if span_keys and not new and fold(span.text) not in q.names:
         return False  # the span only repeats the question ("the district" for "which district")
     if q.names and any(fold(span.text) == n for n in q.names):
         return False
@@ -246,6 +247,9 @@ def type_fit(
         if label in q.labels:
             # "when" asks for a point in time, "how long" for a stretch of it: the other kind of date
             # ("a six-week strike" for when, "2029" for how long) is a weaker fit.
+            # "what day / year / month": a date, not a time of day ("7.15am" for "on what day")
+            if label == "TIME" and "DATE" in q.labels and q.wh in ("what", "which"):
+                return mismatch
             asks = {"when": False, "how long": True}.get(q.wh)
             if label in ("DATE", "TIME") and asks is not None and is_duration(span) != asks:
                 return mismatch
@@ -269,8 +273,10 @@ def type_fit(
         if q.kind == "number":
             return 0.0 if has_number and label not in ("DATE", "TIME") else -1.0
         if q.kind == "date":
-            # a bare number may be a year; a measure, a sum or a share ("0.4 km", "$5", "40%") is no date
-            return 0.0 if has_number and label not in ("QUANTITY", "MONEY", "PERCENT") else -1.0
+            # a bare number may be a year; a measure, a sum or a share ("0.4 km", "$5", "40%"), or a phrase
+            # around one ("rocks 0.4 km from the pier"), is no date
+            measured = label in _MEASURES or any(t.ent_type_ in _MEASURES for t in span)
+            return 0.0 if has_number and not measured else -1.0
         return -1.0 if label in NUMBERS | {"DATE", "TIME", "CLAUSE"} else 0.0
     if q.kind == "identity":
         # "Who is <name>?": a description set beside the name ("X, a council member"; "X is the mayor").

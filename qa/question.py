@@ -263,7 +263,7 @@ def _object_of(wh: Token | None) -> frozenset[str]:
         wh.head.head
         if wh.dep_ == "pobj" and wh.head.dep_ == "prep"
         else wh.head
-        if wh.dep_ == "dobj"
+        if wh.dep_ in ("dobj", "nsubjpass")  # "what is expected": the passive's subject is its object
         else None
     )
     return keys(verb) if verb is not None and verb.pos_ == "VERB" else frozenset()

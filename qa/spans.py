@@ -41,6 +41,9 @@ def sentence_spans(doc: Doc, q: Question, max_tokens: int) -> list[tuple[int, in
                     out.setdefault((sub[0].idx, sub[-1].idx + len(sub[-1].text)), "NP")
         if t.like_num and not any(a <= t.idx < b for a, b in out):
             out[(t.idx, t.idx + len(t.text))] = "CARDINAL"
+    if "TIME" in q.labels:
+        for a, b in _clock_spans(doc):
+            out[(a, b)] = "TIME"
     if q.kind in ("reason", "manner", "thing", "yesno"):
         for a, b in _clauses(doc, q):
             out.setdefault((a, b), "CLAUSE")
@@ -67,6 +70,23 @@ def _tidy(toks: list[Token]) -> list[Token]:
         k = open_at[0]
         return _tidy(toks[1:] if k == 0 else toks[:k])
     return toks
+
+
+def _clock_spans(doc: Doc) -> list[tuple[int, int]]:
+    """Times of day the entity recogniser missed ("7.15am", "8.15 a.m."), read by dateparser: a token
+    with a digit outside every entity, alone or with the token after it."""
+    from qa.values import is_clock
+
+    out = []
+    for t in doc:
+        if t.ent_type_ or not any(ch.isdigit() for ch in t.text):
+            continue
+        nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
+        if is_clock(t.text):
+            out.append((t.idx, t.idx + len(t.text)))
+        elif nxt is not None and not nxt.ent_type_ and is_clock(doc[t.i : t.i + 2].text):
+            out.append((t.idx, nxt.idx + len(nxt.text)))
+    return out
 
 
 def _trim(span: Span) -> Span | None:

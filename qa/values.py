@@ -277,11 +277,12 @@ def _clock_times(text: str) -> list[str]:
     from dateparser.search import search_dates
 
     found = search_dates(text, languages=["en"], settings={"RELATIVE_BASE": _BASES[0]}) or []
-    out = [text] if _is_clock(text) else []
-    return out + [s for s, _ in found if s != text and _is_clock(s)]
+    out = [text] if is_clock(text) else []
+    return out + [s for s, _ in found if s != text and is_clock(s)]
 
 
-def _is_clock(text: str) -> bool:
+def is_clock(text: str) -> bool:
+    """Does `text` read as one time of day ("7.15am", "3:40 p.m.")?"""
     parsed = _parse_dates(text)
     return (
         len(parsed) == 2
@@ -294,7 +295,7 @@ def clock_time(text: str) -> Value | None:
     """A time of day as minutes after midnight; None for a range ("between 9 a.m. and noon") or text
     that is not one time."""
     parsed = _parse_dates(text)
-    if not _is_clock(text):
+    if not is_clock(text):
         return None
     t = parsed[0][0]
     minutes = float(t.hour * 60 + t.minute)

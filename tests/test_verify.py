@@ -302,6 +302,9 @@ def test_the_subject_the_question_gives(question: str, given: set[str]) -> None:
         ("How much did the hall cost?", "The hall cost 14.5 million euros.", "14.5 million", 1.0),
         # a measure, a sum or a share is no point in time; a bare number may be a year
         ("At what time did the ship stop?", "The ship stopped 0.4 km from the pier.", "0.4 km", -1.0),
+        ("On what day did the ship stop?", "The ship stopped at 3:40 p.m. on Friday.", "3:40 p.m.", 0.25),
+        ("On what day did the ship stop?", "The ship stopped at 3:40 p.m. on Friday.", "Friday", 1.0),
+        ("When did the ship stop?", "The ship stopped at 3:40 p.m. on Friday.", "3:40 p.m.", 1.0),
         ("When did the fund close?", "The fund closed with $5 million left.", "$5 million", -1.0),
         ("When was the bridge built?", "The bridge was built in 1931.", "1931", 1.0),
         # "how old" / "how long": a number that counts things, not a unit, is no age or length
@@ -364,3 +367,37 @@ def test_candidate_spans_close_their_brackets(sentence: str, present: set[str], 
     assert not absent & texts
     for t in texts:
         assert t.count("(") == t.count(")") and t == t.strip(" ,.;:"), t
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "phrase", "fit"),
+    [
+        # a phrase around a measure is no time; a phrase around a bare number may be a year
+        (
+            "At what time did the ship stop?",
+            "It came to rest on rocks 0.4 km from the pier.",
+            "rocks 0.4 km from the pier",
+            -1.0,
+        ),
+        ("In what year was the abbey built?", "The abbey of 1185 still stands.", "abbey of 1185", 0.0),
+    ],
+)
+def test_the_type_fit_of_a_phrase(question: str, sentence: str, phrase: str, fit: float) -> None:
+    doc = parse(sentence)
+    start = sentence.index(phrase)
+    span = doc.char_span(start, start + len(phrase))
+    assert span is not None and type_fit("NP", analyse(question), span) == fit
+
+
+@pytest.mark.parametrize(
+    ("sentence", "times"),
+    [
+        # times of day the entity recogniser misses are candidates for a question that asks for a time
+        ("The ferry hit rocks at 7.15am on Wednesday, 1.5 km from the pier.", {"7.15am"}),
+        ("It left at 8.15 a.m. with 122 passengers.", {"8.15 a.m."}),
+        ("It carried 122 passengers and 18 crew.", set()),
+    ],
+)
+def test_clock_times_are_candidates(sentence: str, times: set[str]) -> None:
+    spans = sentence_spans(parse(sentence), analyse("At what time did the ferry hit the rocks?"), 12)
+    assert {sentence[a:b] for a, b, lab in spans if lab == "TIME"} == times
