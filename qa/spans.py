@@ -99,7 +99,7 @@ def _trim(span: Span) -> Span | None:
 
 def _clauses(doc: Doc, q: Question) -> list[tuple[int, int]]:
     """Reason and manner clauses ("because the dam failed", "due to heavy rain", "by closing roads"),
-    and for other questions the clause that holds the question's predicate."""
+    the clause a verb of saying takes for "what did X say", and a verb's clauses for a yes/no question."""
     out = []
     for t in doc:
         if t.dep_ == "mark" and t.lower_ in _REASON_MARKS and q.kind == "reason":
@@ -107,6 +107,7 @@ def _clauses(doc: Doc, q: Question) -> list[tuple[int, int]]:
             out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
         elif (
             t.dep_ == "prep"
+            and q.kind != "yesno"
             and t.lower_ in _REASON_PREPS | {"by", "through", "to"}
             or (
                 t.dep_ in ("advcl", "xcomp")
@@ -116,6 +117,13 @@ def _clauses(doc: Doc, q: Question) -> list[tuple[int, int]]:
         ):
             sub = list(t.subtree)
             if len(sub) > 1:
+                out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
+        elif q.kind == "yesno" and (t.pos_ == "VERB" and t.dep_ != "aux" or t.dep_ == "ROOT"):
+            # "Did the forces retake the town?": what a sentence says of it is one of its clauses, not a name
+            # in it; the scorer prefers the clause that holds the question's words and predicate
+            sub = [w for w in t.subtree if not (w.dep_ in ("mark", "cc") and w.i == t.left_edge.i)]
+            sub = _tidy(sub)
+            if len(sub) > 2:
                 out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
         elif t.dep_ == "ccomp" and q.kind == "thing" and keys(t.head) & q.object_of:
             # "What did X say / warn / complain?": what X said is the clause the verb takes.

@@ -401,3 +401,31 @@ def test_the_type_fit_of_a_phrase(question: str, sentence: str, phrase: str, fit
 def test_clock_times_are_candidates(sentence: str, times: set[str]) -> None:
     spans = sentence_spans(parse(sentence), analyse("At what time did the ferry hit the rocks?"), 12)
     assert {sentence[a:b] for a, b, lab in spans if lab == "TIME"} == times
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "clause"),
+    [
+        # a yes/no question is answered by a clause that states the matter, never by a name in it
+        (
+            "Have the two leaders met in person before?",
+            "The talks will be their first face-to-face meeting.",
+            "The talks will be their first face-to-face meeting",
+        ),
+        (
+            "Did the army retake the town?",
+            "Officials said the army retook the town on Monday.",
+            "the army retook the town on Monday",
+        ),
+    ],
+)
+def test_a_yes_no_question_is_answered_by_a_clause(question: str, sentence: str, clause: str) -> None:
+    q = analyse(question)
+    doc = parse(sentence)
+    spans = {sentence[a:b]: lab for a, b, lab in sentence_spans(doc, q, 12)}
+    assert spans.get(clause) == "CLAUSE", spans
+    for text, label in spans.items():
+        start = sentence.index(text)
+        span = doc.char_span(start, start + len(text), alignment_mode="expand")
+        assert span is not None
+        assert type_fit(label, q, span) == (1.0 if label == "CLAUSE" else -1.0)
