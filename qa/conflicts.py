@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from qa.nlp import keys
 from qa.rivals import (
     SPEECH,
+    a_part,
     beside_noun,
     converted,
     frame,
@@ -167,7 +168,7 @@ def versions_of(
         (top, files(c), c) for c in support if c is not best
     ]
     for c in pool:
-        if id(c) in mine or not answers(c):
+        if id(c) in mine or not answers(c) or a_part(c.evidence.doc, c.start, c.end):
             continue
         v = normalise(c.text, c.label, tol)
         if v is not None and comparable(v, top):

@@ -8,7 +8,7 @@ clears the answerability threshold; a model's own "cannot answer" is overruled o
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from qa.nlp import parse, parse_many
 from qa.propose import Candidate, Evidence, add_votes, extractive, from_model
 from qa.question import Question
 from qa.settings import AnswerSettings
-from qa.values import DEFAULT_TOLERANCE, Tolerance
+from qa.values import DEFAULT_TOLERANCE, Tolerance, normalise
 from qa.verify import claim_supported, strip_scaffolding
 from qa.weights import WEIGHTS, Weights
 
@@ -143,8 +143,11 @@ def decide(
     evidence: Sequence[Evidence] = (),
     margin: float = field_default(AnswerSettings, "model_sentence_margin"),
     tol: Tolerance = DEFAULT_TOLERANCE,
+    rivals: Callable[[frozenset[str]], Sequence[Candidate]] = lambda labels: (),
 ) -> Decision:
-    """Pick the best verified candidate and everything that states the same answer. Pure."""
+    """Pick the best verified candidate and everything that states the same answer. Pure. `rivals`
+    gives candidates of further evidence (asked for only once there is an answer): they never give the
+    answer, they may be versions that disagree with it."""
     missing = unmentioned(q, evidence)
     if missing:
         return Decision(None, [], [], f"the articles never mention {', '.join(missing)}", model_refused)
@@ -175,4 +178,8 @@ def decide(
         )
         return Decision(None, [], [], why, model_refused)
     same = sorted((c for c in pool if c.key == best.key), key=lambda c: -c.score)
+    # Further evidence only for a value that can have rivals (a description has none of its own), and
+    # only its spans of a type the question asks for (or of the answer's type, when it names none).
+    if normalise(best.text, best.label, tol) is not None:
+        pool = [*pool, *(c for c in rivals(q.labels or frozenset({best.label})) if _verified(c))]
     return Decision(best, same, versions_of(q, best, same, pool, weights, tol), "", model_refused, score)

@@ -7,6 +7,7 @@ answer (pure). When the model runs (`QA_REFINE`), the verified extractive answer
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -20,7 +21,7 @@ from qa.inputs import clean_question, rewrite_followup
 from qa.lexical import fold
 from qa.llm import LLM, Choice, make_llm
 from qa.nlp import content_keys, parse_many
-from qa.propose import Evidence, extractive
+from qa.propose import Candidate, Evidence, extractive
 from qa.question import analyse
 from qa.retrieve import Group, Retrieval, Retriever
 from qa.settings import Settings
@@ -92,16 +93,20 @@ class Pipeline:
             lines.append(line)
         return used, prompts.USER.format(evidence="\n".join(lines), question=question)
 
-    def _evidence(self, groups: Sequence[Group], also: Sequence[str] = ()) -> list[Evidence]:
+    def _evidence(
+        self, groups: Sequence[Group], also: Sequence[str] = (), first: int = 0, top: float | None = None
+    ) -> list[Evidence]:
         """Parse the best groups' lead sentences (cached) with the words of the sentence before each.
-        `also` joins the same batch (the question: one batch of many texts parses 3× faster a text)."""
+        `also` joins the same batch (the question: one batch of many texts parses 3× faster a text);
+        `first` is the first group's rank and `top` the best similarity, when the groups follow others."""
         prevs = [self.retriever.neighbours(g.lead.sentence)[0] for g in groups]
         texts = [g.lead.sentence.text for g in groups] + [p.text for p in prevs if p is not None]
         docs = parse_many([*texts, *also])[: len(texts)]
         by_text = {t: d for t, d in zip(texts, docs, strict=True)}
         out = []
-        top = max((h.similarity for g in groups for h in g.hits), default=0.0)
-        for rank, (g, prev) in enumerate(zip(groups, prevs, strict=True)):
+        if top is None:
+            top = max((h.similarity for g in groups for h in g.hits), default=0.0)
+        for rank, (g, prev) in enumerate(zip(groups, prevs, strict=True), start=first):
             ctx = content_keys(by_text[prev.text]) if prev is not None else frozenset()
             whole = fold(self.retriever.file_text(g.lead.sentence.file))
             out.append(Evidence(g, by_text[g.lead.sentence.text], rank, ctx, whole, top))
@@ -130,13 +135,23 @@ class Pipeline:
             )
             return
         tn = time.perf_counter()
-        pool = self._evidence(ret.groups[: max(knobs.propose_pool, k)], also=(standalone,))
+        n = max(knobs.propose_pool, k)
+        pool = self._evidence(ret.groups[:n], also=(standalone,))
         info = analyse(standalone)  # its parse was cached by that batch
         extracted = extractive(info, pool, self.retriever.idf, self.weights, knobs)
+
+        @functools.cache
+        def rivals(labels: frozenset[str]) -> list[Candidate]:
+            """Candidates of further evidence with these labels, read only when an answer's value may have
+            rival versions."""
+            more = self._evidence(ret.groups[n : max(knobs.conflict_pool, n)], first=n, top=pool[0].top_sim)
+            return extractive(info, more, self.retriever.idf, self.weights, knobs, labels) if more else []
+
         timings["nlp_ms"] = (time.perf_counter() - tn) * 1e3
         tv = time.perf_counter()
         tol = Tolerance(knobs.value_rounding, knobs.value_approximate)
-        first = decide(info, extracted, [], False, self.weights, pool, knobs.model_sentence_margin, tol)
+        margin = knobs.model_sentence_margin
+        first = decide(info, extracted, [], False, self.weights, pool, margin, tol, rivals)
         verify_s = time.perf_counter() - tv
         run_model = self.refine == "always" or (
             self.refine == "weak" and (first.best is None or first.score < self.weights.clear)
@@ -168,16 +183,7 @@ class Pipeline:
             )
             notes.append(f"model output: {reply.strip()!r}")
             notes += said
-            d = decide(
-                info,
-                extracted,
-                proposed,
-                refused_by_model,
-                self.weights,
-                pool,
-                knobs.model_sentence_margin,
-                tol,
-            )
+            d = decide(info, extracted, proposed, refused_by_model, self.weights, pool, margin, tol, rivals)
             verify_s += time.perf_counter() - tv
             timings.update(self.llm.stats)
         timings["verify_ms"] = verify_s * 1e3

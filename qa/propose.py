@@ -91,11 +91,14 @@ def extractive(
     idf: Callable[[str], float],
     weights: Weights,
     knobs: AnswerSettings,
+    labels: frozenset[str] | None = None,
 ) -> list[Candidate]:
-    """Every candidate span of the evidence, scored, best first."""
+    """Every candidate span of the evidence (of those `labels` only, when given), scored, best first."""
     out: list[Candidate] = []
     for ev in evidence:
         for s, e, label in sentence_spans(ev.doc, q, knobs.max_span_tokens):
+            if labels is not None and label not in labels:
+                continue
             c = Candidate(ev.sentence.text[s:e], ev, s, e, label)
             if score(c, q, idf, weights, knobs):
                 out.append(c)

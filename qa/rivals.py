@@ -153,6 +153,20 @@ def titles(doc: Doc, start: int, end: int) -> list[Token]:
     return out
 
 
+def a_part(doc: Doc, start: int, end: int) -> bool:
+    """Does a number count part of another count ("27 people were hurt, five of them seriously"; "five
+    of the 27")? Such a part is another fact, never a rival version of the whole."""
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return False
+    return any(
+        c.dep_ == "prep"
+        and c.lower_ == "of"
+        and any(o.dep_ == "pobj" and o.pos_ in ("PRON", "NUM") for o in c.children)
+        for c in span.root.children
+    )
+
+
 def of_event(f: Sequence[frozenset[str]], event: frozenset[str]) -> bool:
     """Is a date or time said of the event itself: does it hang on a noun the question names as what
     happened ("Monday's flood" for "when did the flood begin")?"""

@@ -87,6 +87,12 @@ class AnswerSettings(BaseModel):
         description="Evidence groups the extractive proposer reads (at least `top_k`; the model is shown "
         "`top_k` of them).",
     )
+    conflict_pool: int = Field(
+        default=16,
+        ge=1,
+        description="Evidence groups read for rival versions of the answer (at least `propose_pool`; "
+        "those past it never give the answer, only a version that disagrees with it).",
+    )
     max_span_tokens: int = Field(
         default=12,
         ge=1,

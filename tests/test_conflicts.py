@@ -8,7 +8,7 @@ import math
 import pytest
 
 from qa.conflicts import group, shown, wording
-from qa.rivals import beside_noun, frame, links, named_as, of_event, parallel
+from qa.rivals import a_part, beside_noun, frame, links, named_as, of_event, parallel
 from qa.values import Tolerance, Value, disagree, name, normalise, same
 
 KM = 1000.0
@@ -397,3 +397,20 @@ def test_the_answer_sections_tolerance_sets_how_wide_a_figure_is_read(
 ) -> None:
     v = normalise(text, "CARDINAL", tol)
     assert v is not None and (v.lo, v.hi) == pytest.approx((lo, hi))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "value", "part"),
+    [
+        ("Twenty-seven people were hurt, five of them seriously.", "five", True),
+        ("Five of the 27 injured were rescuers.", "Five", True),
+        ("Two of her crew were lightly injured.", "Two", False),  # the count of the crew, not of a count
+        ("Twenty-seven people were hurt, five of them seriously.", "Twenty-seven", False),
+    ],
+)
+def test_a_part_of_another_count(sentence: str, value: str, part: bool) -> None:
+    from qa.nlp import parse_many
+
+    doc = parse_many([sentence])[0]
+    start = sentence.index(value)
+    assert a_part(doc, start, start + len(value)) is part

@@ -73,3 +73,16 @@ def test_the_answer_is_not_the_one_the_question_names(agreeing: Pipeline) -> Non
     answer = agreeing.ask("What did Henk Jansen say?")
     assert "Jansen" not in answer.short_answer, answer.answer
     assert answer.short_answer.startswith("the council should have tendered the roof work"), answer.answer
+
+
+def test_further_evidence_gives_rival_versions_but_never_the_answer(disagreeing: Pipeline) -> None:
+    """With one group read for the answer, the rival version comes from the groups read past it
+    (`conflict_pool`) or not at all; the answer is the same either way."""
+    question = "How much did the renovation of the library cost?"
+    narrow = disagreeing.settings.replaced(top_k=1, propose_pool=1, conflict_pool=1)
+    wide = disagreeing.settings.replaced(top_k=1, propose_pool=1, conflict_pool=16)
+    alone = Pipeline(narrow, llm=RecordingLLM(), retriever=disagreeing.retriever).ask(question)
+    versus = Pipeline(wide, llm=RecordingLLM(), retriever=disagreeing.retriever).ask(question)
+    assert not alone.refused and alone.conflicts == []
+    assert [c.value for c in versus.conflicts][:1] == [alone.short_answer]
+    assert len(versus.conflicts) == 2, versus.answer
