@@ -312,7 +312,7 @@ def _other_kind(span: Span, q: Question) -> bool:
 
 
 def _titled_otherwise(span: Span, q: Question) -> bool:
-    """Is a name given a title of another kind than the question's noun ("President Ashraf Ghani" for
+    """Is a name given a title of another kind than the question's noun ("President Ada Brandt" for
     "which spokesperson", "X, a police spokesman" for "which commander"; qa/lexicon.py)?"""
     return bool(q.head_lemma) and any(
         other_kind(t.lemma_.lower(), q.head_lemma) for t in titles(span.doc, span.start_char, span.end_char)

@@ -52,8 +52,8 @@ def sentence_spans(doc: Doc, q: Question, max_tokens: int) -> list[tuple[int, in
 
 def _tidy(toks: list[Token]) -> list[Token]:
     """Tokens of a span without punctuation at either end and without a bracket it does not close
-    ("Drachenfels (Siebengebirge" → "Drachenfels", "(Siebengebirge" → "Siebengebirge"; a closed pair,
-    "Drachenfels (Siebengebirge)", stays)."""
+    ("Mount Hale (Old Peak" → "Mount Hale", "(Old Peak" → "Old Peak"; a closed pair,
+    "Mount Hale (Old Peak)", stays)."""
     while toks and (toks[0].is_space or toks[0].is_punct and toks[0].text not in _OPEN):
         toks = toks[1:]
     while toks and (toks[-1].is_space or toks[-1].is_punct and toks[-1].text not in _CLOSE):

@@ -92,7 +92,7 @@ def role(q: Question, doc: Doc, start: int, end: int) -> bool | None:
         # "the minister, who reviewed the plan": the predicate modifies the span (a relative clause)
         if span.start <= p.head.i < span.end and p.dep_ in ("relcl", "acl", "amod"):
             return True
-        # "the hero Siegfried killing a dragon": a participle the parser hangs on the name as a complement
+        # "the hero Roland slaying a dragon": a participle the parser hangs on the name as a complement
         if span.start <= p.head.i < span.end and p.dep_ == "xcomp" and p.head.pos_ in ("NOUN", "PROPN"):
             return True
         # "the minister's review of the plan": the span hangs on the predicate noun
