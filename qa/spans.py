@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qa.nlp import keys
+from qa.nlp import keys, negated
 from qa.question import Question
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
 _OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
+_TIMES = ("DATE", "TIME")
 _REASON_MARKS = frozenset({"because", "since", "as", "so"})
 _REASON_PREPS = frozenset({"because", "due", "owing", "thanks"})
 
@@ -73,18 +74,19 @@ def _tidy(toks: list[Token]) -> list[Token]:
 
 
 def _clock_spans(doc: Doc) -> list[tuple[int, int]]:
-    """Times of day the entity recogniser missed ("7.15am", "8.15 a.m."), read by dateparser: a token
-    with a digit outside every entity, alone or with the token after it."""
+    """Times of day the entity recogniser missed or mislabelled ("7.15am", "8.15 a.m."; "10:30am" as an
+    organisation), read by dateparser: a token with a digit outside every date or time, alone or with the
+    token after it."""
     from qa.values import is_clock
 
     out = []
     for t in doc:
-        if t.ent_type_ or not any(ch.isdigit() for ch in t.text):
+        if t.ent_type_ in _TIMES or not any(ch.isdigit() for ch in t.text):
             continue
         nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
         if is_clock(t.text):
             out.append((t.idx, t.idx + len(t.text)))
-        elif nxt is not None and not nxt.ent_type_ and is_clock(doc[t.i : t.i + 2].text):
+        elif nxt is not None and nxt.ent_type_ not in _TIMES and is_clock(doc[t.i : t.i + 2].text):
             out.append((t.idx, nxt.idx + len(nxt.text)))
     return out
 
@@ -120,7 +122,10 @@ def _clauses(doc: Doc, q: Question) -> list[tuple[int, int]]:
                 out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
         elif q.kind == "yesno" and (t.pos_ == "VERB" and t.dep_ != "aux" or t.dep_ == "ROOT"):
             # "Did the forces retake the town?": what a sentence says of it is one of its clauses, not a name
-            # in it; the scorer prefers the clause that holds the question's words and predicate
+            # in it; the scorer prefers the clause that holds the question's words and predicate. A clause
+            # under a negated verb is never one alone ("did not say whether the bridge will need work").
+            if any(negated(a) for a in t.ancestors):
+                continue
             sub = [w for w in t.subtree if not (w.dep_ in ("mark", "cc") and w.i == t.left_edge.i)]
             sub = _tidy(sub)
             if len(sub) > 2:
