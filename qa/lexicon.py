@@ -88,6 +88,10 @@ def _noun_senses(lemma: str) -> tuple[Any, ...]:
         return tuple(wordnet().synsets(lemma.lower().replace(" ", "_"), "n")[:SENSES])
 
 
+def _hypernyms(s: Any) -> list[Any]:
+    return list(s.hypernyms()) + list(s.instance_hypernyms())
+
+
 @functools.lru_cache(maxsize=65536)
 def _above(lemma: str) -> frozenset[str]:
     """Every synset that one of a noun's first senses is, or is a kind of (its hypernyms, all the way up)."""
@@ -95,7 +99,7 @@ def _above(lemma: str) -> frozenset[str]:
     with _lock:
         for s in _noun_senses(lemma):
             out.add(s.name())
-            out |= {h.name() for h in s.closure(lambda x: x.hypernyms() + x.instance_hypernyms())}
+            out |= {h.name() for h in s.closure(_hypernyms)}
     return frozenset(out)
 
 
@@ -116,9 +120,8 @@ def other_kind(a: str, b: str) -> bool:
 def names_a_person(lemma: str) -> bool:
     """Is a noun's first (most frequent) sense a kind of person: "spokesperson", "minister", "captain",
     "resident"? Only the first sense counts: "head" (a body part first) and "position" are not people."""
+    first = _noun_senses(lemma)[:1]
+    if not first:
+        return False
     with _lock:
-        first = wordnet().synsets(lemma.lower().replace(" ", "_"), "n")[:1]
-        if not first:
-            return False
-        above = first[0].closure(lambda x: x.hypernyms() + x.instance_hypernyms())
-        return first[0].name() == "person.n.01" or any(s.name() == "person.n.01" for s in above)
+        return "person.n.01" in {first[0].name()} | {s.name() for s in first[0].closure(_hypernyms)}

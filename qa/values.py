@@ -32,6 +32,7 @@ import datetime as dt
 import functools
 import math
 import re
+import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -109,6 +110,7 @@ _NUMBER_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 # Two reference dates that differ in every field: what a date states is what does not move between them.
 _BASES = (dt.datetime(2001, 1, 10, 1, 2), dt.datetime(2010, 8, 20, 13, 47))
+_date_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -255,21 +257,30 @@ def _interval(value: float, surface: str, text: str, tol: Tolerance) -> tuple[fl
     return lo, hi
 
 
-def _parse_dates(text: str) -> list[tuple[dt.datetime, str]]:
-    """`text` read against each reference date: [(datetime, period)], empty when dateparser reads
-    nothing."""
+@functools.lru_cache(maxsize=8192)
+def _parse_dates(text: str) -> tuple[tuple[dt.datetime, str], ...]:
+    """`text` read against each reference date: ((datetime, period), ...), empty when dateparser reads
+    nothing. Cached: the same text is read by `is_clock` and `clock_time`, and a time question reads every
+    number of every evidence sentence."""
+    out = []
+    for parser in _date_parsers():
+        with _date_lock:  # one reader per reference date, shared by the server's threads
+            data = parser.get_date_data(text)
+        if data.date_obj is None:
+            return ()
+        out.append((data.date_obj.replace(tzinfo=None), str(data.period)))
+    return tuple(out)
+
+
+@functools.cache
+def _date_parsers() -> tuple[Any, ...]:
+    """One dateparser reader per reference date (built once)."""
     from dateparser.date import DateDataParser
 
-    out = []
-    for base in _BASES:
-        ddp = DateDataParser(
-            languages=["en"], settings={"RELATIVE_BASE": base, "RETURN_TIME_AS_PERIOD": True}
-        )
-        data = ddp.get_date_data(text)
-        if data.date_obj is None:
-            return []
-        out.append((data.date_obj.replace(tzinfo=None), str(data.period)))
-    return out
+    return tuple(
+        DateDataParser(languages=["en"], settings={"RELATIVE_BASE": base, "RETURN_TIME_AS_PERIOD": True})
+        for base in _BASES
+    )
 
 
 def _clock_times(text: str) -> list[str]:
@@ -310,7 +321,7 @@ def date(text: str) -> Value | None:
         from dateparser.search import search_dates
 
         found = search_dates(text, languages=["en"], settings={"RELATIVE_BASE": _BASES[0]}) or []
-        parsed = _parse_dates(found[0][0]) if found else []
+        parsed = _parse_dates(found[0][0]) if found else ()
     if len(parsed) != 2:
         return None
     (a, _), (b, _) = parsed
