@@ -3,9 +3,10 @@
 Number words become digits through text2num ("five" → "5").
 
 Words are matched by their Snowball stem (PyStemmer) after case and accent folding, so "died" meets
-"dies" and "Hervé" meets "Herve"; stop words are spaCy's English list. No model runs here: this is what
-BM25 and near-duplicate grouping use on every sentence of the corpus. The parse-based checks (entities,
-roles, negation) live in qa/nlp.py and qa/verify.py.
+"dies" and "Hervé" meets "Herve"; an irregular form is stemmed from its base in WordNet's exception
+tables ("ran" meets "run", qa/lexicon.base_form); stop words are spaCy's English list. No model runs
+here: this is what BM25 and near-duplicate grouping use on every sentence of the corpus. The parse-based
+checks (entities, roles, negation) live in qa/nlp.py and qa/verify.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import re
 import unicodedata
 
 from spacy.lang.en.stop_words import STOP_WORDS
+
+from qa.lexicon import base_form
 
 STOPWORDS = frozenset(STOP_WORDS) | {"said", "says", "according"}
 # A comma joins digits only ("2,500"), so "Lyon,Paris" still splits.
@@ -45,9 +48,10 @@ normalize = fold
 
 @functools.lru_cache(maxsize=262144)
 def stem(word: str) -> str:
-    """The Snowball stem of a folded word, possessive removed ("district's" → "district")."""
+    """The Snowball stem of a folded word, possessive removed ("district's" → "district"), of its base
+    when it is an irregular form ("struck" → "strike")."""
     w = fold(word)
-    w = w[:-2] if w.endswith("'s") else w
+    w = base_form(w[:-2] if w.endswith("'s") else w)
     return str(_stemmer().stemWord(w))  # type: ignore[attr-defined]
 
 

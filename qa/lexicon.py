@@ -57,6 +57,33 @@ def wordnet() -> WordNetCorpusReader:
         return Reader(str(root), None)
 
 
+@functools.cache
+def _irregular() -> dict[str, str]:
+    """WordNet's tables of irregular forms (`verb.exc`, `noun.exc`: "ran run", "children child"), the
+    forms a suffix stemmer cannot read. A past form that is also a noun of its own ("wound", "ground",
+    "saw") and a plural in -s ("leaves": the verb's form too) are left to the stemmer."""
+    root = data_dir()
+    nouns = set()
+    with open(root / "index.noun", encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith(" "):
+                nouns.add(line.split(" ", 1)[0])
+    out: dict[str, str] = {}
+    for table, keep in (("verb.exc", lambda w: w not in nouns), ("noun.exc", lambda w: not w.endswith("s"))):
+        with open(root / table, encoding="utf-8") as f:
+            for line in f:
+                form, *bases = line.split()
+                if bases and "_" not in form and keep(form):
+                    out.setdefault(form, bases[0])
+    return out
+
+
+def base_form(word: str) -> str:
+    """The base of an irregular form of a verb or noun ("ran" → "run", "struck" → "strike", "children" →
+    "child"); the word itself otherwise (lower-case input)."""
+    return _irregular().get(word, word)
+
+
 def warm() -> None:
     """Read the database now (safe from a thread), so the first question does not wait for it."""
     with _lock:

@@ -27,7 +27,7 @@ from index.store import Store
 from qa.lexical import content_words, numbers
 from qa.settings import Settings
 
-BM25_FORMAT = 1  # changes with bm25_tokens, so reader files keep no index of other tokens
+BM25_FORMAT = 2  # changes with bm25_tokens, so reader files keep no index of other tokens
 
 
 @dataclass(frozen=True)

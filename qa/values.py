@@ -305,6 +305,9 @@ def is_clock(text: str) -> bool:
 def clock_time(text: str) -> Value | None:
     """A time of day as minutes after midnight; None for a range ("between 9 a.m. and noon") or text
     that is not one time."""
+    m = QUALIFIER.match(text)
+    if m and not is_clock(text):
+        text = text[m.end() :].strip()  # "around 8:15 a.m.": a time of day said loosely is that time
     parsed = _parse_dates(text)
     if not is_clock(text):
         return None

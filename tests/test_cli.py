@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from qa.cli import format_answer, main
+from qa.retrieve import BM25_FORMAT
 from qa.types import Answer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ def test_index_then_reindex_prints_a_summary_line_and_a_table_per_format(
     readers = list((Path(env["QA_DATA_DIR"]) / "readers").iterdir())
     assert len(readers) == 1
     assert {"rows.npy", "text.bin", "vectors.npy", "meta.json"} <= {p.name for p in readers[0].iterdir()}
-    assert (readers[0] / "bm25-1" / "params.index.json").is_file()
+    assert (readers[0] / f"bm25-{BM25_FORMAT}" / "params.index.json").is_file()
     again = qa_here(["index", "--corpus", str(corpus)])
     assert again.stdout.startswith(
         "indexed 0 new, 0 changed, 0 removed, 5 unchanged article(s); embedded 0 sentence(s), "

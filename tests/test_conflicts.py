@@ -63,7 +63,9 @@ def test_dates_keep_the_fields_they_state(text: str, label: str, fields: tuple[i
     assert v(text, label) == Value("date", fields=fields)
 
 
-@pytest.mark.parametrize("text", ["3:40 p.m.", "15:40", "3.40pm", "15.40", "about 3:40 p.m."])
+@pytest.mark.parametrize(
+    "text", ["3:40 p.m.", "15:40", "3.40pm", "15.40", "about 3:40 p.m.", "around 3:40 p.m.", "some 15:40"]
+)
 def test_times_of_day_are_minutes_after_midnight(text: str) -> None:
     assert v(text, "TIME") == Value("time", lo=940.0, hi=940.0)  # 15 × 60 + 40
 

@@ -13,6 +13,7 @@ from index.embed import make_embedder
 from index.errors import CorpusError, IndexLockedError, IndexMismatchError, IndexMissingError
 from index.sentences import Sentence
 from index.store import Store, writer_lock
+from qa.retrieve import BM25_FORMAT
 from qa.settings import Settings
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -150,7 +151,11 @@ def test_retriever_reads_sentences_from_reader_files_that_a_second_load_reuses(s
     index_corpus(settings.index)
     first = Retriever(settings)
     folders = [p for p in (settings.index.data_dir / "readers").iterdir() if not p.name.startswith(".")]
-    assert len(folders) == 1 and (folders[0] / "vectors.npy").exists() and (folders[0] / "bm25-1").is_dir()
+    assert (
+        len(folders) == 1
+        and (folders[0] / "vectors.npy").exists()
+        and (folders[0] / f"bm25-{BM25_FORMAT}").is_dir()
+    )
     made = {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()}
     second = Retriever(settings)
     assert {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()} == made  # reused, not rewritten

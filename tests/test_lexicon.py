@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.lexical import fold
-from qa.lexicon import other_kind, synonymous
+from qa.lexical import content_words, fold, stem
+from qa.lexicon import base_form, other_kind, synonymous
 from qa.nlp import keys, parse
 from qa.propose import _head_fit
 from qa.question import analyse, read
@@ -37,6 +37,41 @@ from qa.verify import locate, predicate_tokens
 )
 def test_synonymous(a: str, b: str, tag: str, same: bool) -> None:
     assert synonymous(a, b, tag) is same
+
+
+@pytest.mark.parametrize(
+    ("form", "base"),
+    [
+        ("ran", "run"),
+        ("struck", "strike"),
+        ("caught", "catch"),
+        ("fled", "flee"),
+        ("children", "child"),
+        ("feet", "foot"),
+        # a past form that is a noun of its own stays itself: "a wound" is no "wind"
+        ("wound", "wound"),
+        ("ground", "ground"),
+        ("saw", "saw"),
+        # a plural in -s is the stemmer's: "leaves" is the verb's form too
+        ("leaves", "leaves"),
+        ("walked", "walked"),  # regular forms are not in the tables
+    ],
+)
+def test_irregular_forms_have_their_base(form: str, base: str) -> None:
+    assert base_form(form) == base
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "meet"),
+    [
+        ("When did the ship run aground?", "It ran aground at dawn.", {"run", "aground"}),
+        ("Which ship did the storm strike?", "The storm struck the ship.", {"strike", "storm", "ship"}),
+        ("How many children were hurt?", "A child was hurt.", {"child", "hurt"}),
+        ("Was anyone wounded?", "Gusts of wind hit the town.", set()),
+    ],
+)
+def test_search_keys_meet_across_irregular_forms(a: str, b: str, meet: set[str]) -> None:
+    assert content_words(a) & content_words(b) == {stem(w) for w in meet}
 
 
 @pytest.mark.parametrize(
