@@ -8,9 +8,10 @@ answer (pure). When the model runs (`QA_REFINE`), the verified extractive answer
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from qa import lexicon, prompts
 from qa.cite import defang, split_claims
@@ -28,6 +29,16 @@ from qa.settings import Settings
 from qa.types import Answer
 from qa.values import Tolerance, warm
 from qa.weights import WEIGHTS, Weights
+
+
+def _best_effort(load: Callable[[], None]) -> None:
+    """Run a warm-up in the background. It only saves the first question time: a failure here (the
+    process exiting mid-import, as `qa ask` does after one answer) is logged, never printed as a crash;
+    the question that needs the parser loads it itself and reports a real error."""
+    try:
+        load()
+    except Exception:  # noqa: BLE001 - a warm-up never fails the product
+        logging.getLogger(__name__).debug("warm-up %s failed", getattr(load, "__name__", load), exc_info=True)
 
 
 class Pipeline:
@@ -50,8 +61,10 @@ class Pipeline:
         self.choice = choice or Choice(llm.backend, "given")
         self.weights = weights
         # The value parsers and WordNet load in the background while the first question is being asked.
-        threading.Thread(target=warm, name="qa-warm", daemon=True).start()
-        threading.Thread(target=lexicon.warm, name="qa-warm-lexicon", daemon=True).start()
+        threading.Thread(target=_best_effort, args=(warm,), name="qa-warm", daemon=True).start()
+        threading.Thread(
+            target=_best_effort, args=(lexicon.warm,), name="qa-warm-lexicon", daemon=True
+        ).start()
 
     @property
     def model_label(self) -> str:
