@@ -98,7 +98,16 @@ def role(q: Question, doc: Doc, start: int, end: int) -> bool | None:
         # "the minister's review of the plan": the span hangs on the predicate noun
         if p.pos_ == "NOUN" and any(a.i == p.i for a in root.ancestors):
             return True
+        # "a faulty valve was the likely cause", "the cause was a faulty valve": the span and the
+        # predicate noun are the two sides of one copula
+        if p.pos_ == "NOUN" and equated(root, p):
+            return True
     return False
+
+
+def equated(a: Token, b: Token) -> bool:
+    """Are `a` and `b` the subject and the attribute of one copula ("X was the cause")?"""
+    return a.head.i == b.head.i and a.head.lemma_ == "be" and {a.dep_, b.dep_} == {"nsubj", "attr"}
 
 
 def is_subject(doc: Doc, start: int, end: int) -> bool:

@@ -94,6 +94,20 @@ SPOKESMAN = "The spokesman said the minister has regularly reviewed the withdraw
             "Siegfried",
             True,
         ),
+        # the span and the predicate noun are the two sides of one copula, in either order
+        (
+            "What caused the outage?",
+            "Engineers said a faulty valve was the likely cause.",
+            "a faulty valve",
+            True,
+        ),
+        (
+            "What caused the outage?",
+            "Engineers said that the cause was a faulty valve.",
+            "a faulty valve",
+            True,
+        ),
+        ("What caused the outage?", "Engineers said that the cause was a faulty valve.", "Engineers", False),
     ],
 )
 def test_role(question: str, sentence: str, phrase: str, expected: bool | None) -> None:
