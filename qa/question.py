@@ -232,7 +232,9 @@ def analyse(text: str) -> Question:
         proper=frozenset(
             fold(e.text) for e in doc.ents if e.label_ in PROPER or any(ch.isdigit() for ch in e.text)
         ),
-        predicate=keys(verb) if verb is not None else frozenset(),
+        # "What was the cause of the fire?": with no content verb, the asked noun is the predicate ("the
+        # fire was caused by …", "… was the cause")
+        predicate=keys(verb) if verb is not None else _noun_predicate(head_tok, skip),
         head=keys(head_tok) if head_tok is not None and head_tok.i not in skip else typed_head,
         head_lemma=head_tok.lemma_.lower() if head_tok is not None and head_tok.pos_ == "NOUN" else "",
         negated=root is not None and negated(root),
@@ -245,6 +247,16 @@ def analyse(text: str) -> Question:
             if t.i not in skip and t.lower_ not in _WH and t.pos_ in _SYNONYM_TAGS and is_content(t)
         ),
     )
+
+
+def _noun_predicate(head: Token | None, skip: set[int]) -> frozenset[str]:
+    """The keys of the noun a copula question asks about ("the cause" of "what was the cause of X"), when
+    it is no type word ("what year") and something hangs on it ("of the fire")."""
+    if head is None or head.i in skip or head.pos_ != "NOUN" or head.dep_ not in ("attr", "nsubj"):
+        return frozenset()
+    if not any(c.dep_ == "prep" for c in head.children):
+        return frozenset()
+    return keys(head)
 
 
 def _given_subject(verb: Token | None, skip: set[int]) -> frozenset[str]:

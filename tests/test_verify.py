@@ -45,6 +45,32 @@ def test_which_noun_and_predicate() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "predicate"),
+    [
+        # with no content verb, the noun the copula asks about is the predicate, when something hangs on it
+        ("What was the cause of the outage?", {"caus"}),
+        ("What was the reason for the delay?", {"reason"}),
+        ("What is the name of the river?", set()),  # "name" is a type word, not a predicate
+        ("What year was it?", set()),
+        ("What was the answer?", set()),  # nothing hangs on the noun: no predicate to find
+        ("What caused the outage?", {"caus"}),  # a content verb is the predicate as before
+    ],
+)
+def test_noun_predicate(question: str, predicate: set[str]) -> None:
+    assert analyse(question).predicate == predicate
+
+
+def test_a_noun_predicate_rejects_the_speaker() -> None:
+    q = analyse("What was the cause of the outage?")
+    sentence = "The engineer Ada Brandt said the outage had been caused by a faulty valve."
+    doc = parse(sentence)
+    cause, speaker = locate("a faulty valve", sentence), locate("Ada Brandt", sentence)
+    assert cause is not None and speaker is not None
+    assert role(q, doc, *cause) is True
+    assert role(q, doc, *speaker) is False
+
+
+@pytest.mark.parametrize(
     ("a", "b"),
     [("died", "die"), ("married", "marry"), ("districts", "district"), ("ran", "run"), ("Hervé", "Herve")],
 )
