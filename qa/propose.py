@@ -290,6 +290,8 @@ def type_fit(
         return 1.0 if label == "CLAUSE" else -0.5
     if q.kind == "yesno":  # a yes/no question is answered by what a clause states, not by a name in it
         return 1.0 if label == "CLAUSE" else -1.0
+    if label == "CLAUSE" and q.cause:
+        return 0.75  # "what caused X": a reason clause, as fit as a name that did it
     if label == "CLAUSE" and span.root.dep_ == "ccomp" and keys(span.root.head) & q.object_of:
         return 1.0  # what the asked verb says ("said the council should have …")
     if label in PROPER:

@@ -90,6 +90,8 @@ class Question:
     given: frozenset[str] = frozenset()
     # the lemma of that noun ("civilian" of "how many civilians"), "" when none
     head_lemma: str = ""
+    # "what caused X": the answer is what made X happen, a thing or a reason clause; `predicate` is X
+    cause: bool = False
     # (lemma, coarse tag, match keys) of each focus word that a synonym may stand for
     senses: tuple[tuple[str, str, frozenset[str]], ...] = ()
 
@@ -217,6 +219,19 @@ def analyse(text: str) -> Question:
             verb = root
         else:  # "What was the reason the dam failed?": a content verb below an auxiliary root
             verb = next((t for t in root.subtree if t.pos_ == "VERB" and is_content(t)), None)
+    # "What was the cause of the fire?": with no content verb, the asked noun is the predicate ("the
+    # fire was caused by …", "… was the cause")
+    pred = keys(verb) if verb is not None else _noun_predicate(head_tok, skip)
+    cause = False
+    if wh == "what" and verb is not None and _asks_cause(toks[wh_i] if wh_i is not None else None, verb):
+        # "What caused the delay?" asks what made it happen: a thing ("a landslide") or a reason ("because
+        # …"); the caused event is the predicate ("… was delayed because …", "a landslide derailed …"),
+        # the clause the verb takes or else its object
+        cause = True
+        event = next((c for c in verb.children if c.dep_ in ("ccomp", "xcomp")), None) or next(
+            (c for c in verb.children if c.dep_ == "dobj"), None
+        )
+        pred = keys(event) | pred if event is not None else pred
     subject_asked = (
         wh_i is not None
         and toks[wh_i].dep_ in ("nsubj", "nsubjpass")
@@ -232,9 +247,8 @@ def analyse(text: str) -> Question:
         proper=frozenset(
             fold(e.text) for e in doc.ents if e.label_ in PROPER or any(ch.isdigit() for ch in e.text)
         ),
-        # "What was the cause of the fire?": with no content verb, the asked noun is the predicate ("the
-        # fire was caused by …", "… was the cause")
-        predicate=keys(verb) if verb is not None else _noun_predicate(head_tok, skip),
+        predicate=pred,
+        cause=cause,
         head=keys(head_tok) if head_tok is not None and head_tok.i not in skip else typed_head,
         head_lemma=head_tok.lemma_.lower() if head_tok is not None and head_tok.pos_ == "NOUN" else "",
         negated=root is not None and negated(root),
@@ -246,6 +260,16 @@ def analyse(text: str) -> Question:
             for t in toks
             if t.i not in skip and t.lower_ not in _WH and t.pos_ in _SYNONYM_TAGS and is_content(t)
         ),
+    )
+
+
+def _asks_cause(wh: Token | None, verb: Token) -> bool:
+    """Is the wh-word the subject of "cause" (or a verb that shares its first senses in WordNet)?"""
+    return (
+        wh is not None
+        and wh.dep_ == "nsubj"
+        and wh.head.i == verb.i
+        and synonymous(verb.lemma_, "cause", "VERB")
     )
 
 

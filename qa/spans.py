@@ -104,18 +104,15 @@ def _clauses(doc: Doc, q: Question) -> list[tuple[int, int]]:
     the clause a verb of saying takes for "what did X say", and a verb's clauses for a yes/no question."""
     out = []
     for t in doc:
-        if t.dep_ == "mark" and t.lower_ in _REASON_MARKS and q.kind == "reason":
+        reason = q.kind == "reason" or q.cause
+        if t.dep_ == "mark" and t.lower_ in _REASON_MARKS and reason:
             sub = list(t.head.subtree)
             out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
         elif (
             t.dep_ == "prep"
             and q.kind != "yesno"
             and t.lower_ in _REASON_PREPS | {"by", "through", "to"}
-            or (
-                t.dep_ in ("advcl", "xcomp")
-                and any(c.lower_ == "to" for c in t.children)
-                and q.kind == "reason"
-            )
+            or (t.dep_ in ("advcl", "xcomp") and any(c.lower_ == "to" for c in t.children) and reason)
         ):
             sub = list(t.subtree)
             if len(sub) > 1:

@@ -86,8 +86,13 @@ def role(q: Question, doc: Doc, start: int, end: int) -> bool | None:
         return False
     root = span.root
     own = predicate(root) if root.pos_ not in ("VERB", "AUX") else root
+    # A clause that modifies a verb belongs to that verb: "… was delayed because the grant was withdrawn"
+    # says why it was delayed.
+    head = root.head if root.pos_ in ("VERB", "AUX") and root.dep_ == "advcl" else None
     for p in preds:
         if own is not None and own.i == p.i or span.start <= p.i < span.end:
+            return True
+        if head is not None and head.i == p.i:
             return True
         # "the minister, who reviewed the plan": the predicate modifies the span (a relative clause)
         if span.start <= p.head.i < span.end and p.dep_ in ("relcl", "acl", "amod"):

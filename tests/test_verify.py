@@ -53,7 +53,10 @@ def test_which_noun_and_predicate() -> None:
         ("What is the name of the river?", set()),  # "name" is a type word, not a predicate
         ("What year was it?", set()),
         ("What was the answer?", set()),  # nothing hangs on the noun: no predicate to find
-        ("What caused the outage?", {"caus"}),  # a content verb is the predicate as before
+        # "what caused X": X is the predicate too, the event whose cause is asked
+        ("What caused the outage?", {"outag", "caus"}),
+        ("What caused the ferry to sink?", {"sink", "caus"}),
+        ("Who caused the outage?", {"caus"}),  # a person is asked for: the verb stays the predicate
     ],
 )
 def test_noun_predicate(question: str, predicate: set[str]) -> None:
@@ -134,6 +137,19 @@ SPOKESMAN = "The spokesman said the minister has regularly reviewed the withdraw
             True,
         ),
         ("What caused the outage?", "Engineers said that the cause was a faulty valve.", "Engineers", False),
+        # a clause that modifies the predicate belongs to it: it says why
+        (
+            "Why was the bridge closed?",
+            "The council said the bridge was closed because the cables had rusted.",
+            "because the cables had rusted",
+            True,
+        ),
+        (
+            "Why was the bridge closed?",
+            "The council said the bridge was closed because the cables had rusted.",
+            "The council",
+            False,
+        ),
     ],
 )
 def test_role(question: str, sentence: str, phrase: str, expected: bool | None) -> None:
@@ -280,6 +296,34 @@ def test_when_prefers_a_point_in_time_and_how_long_a_stretch(question: str, sent
 )
 def test_the_verb_whose_object_is_asked(question: str, verb: set[str]) -> None:
     assert set(analyse(question).object_of) == verb
+
+
+@pytest.mark.parametrize(
+    ("question", "cause"),
+    [
+        ("What caused the outage?", True),
+        ("What was the cause of the outage?", False),
+        ("What did the storm cause?", False),
+    ],
+)
+def test_what_caused_asks_for_a_cause(question: str, cause: bool) -> None:
+    assert analyse(question).cause is cause
+
+
+def test_what_caused_takes_a_reason_clause_or_the_thing_that_did_it() -> None:
+    q = analyse("What caused the delay of the roadworks?")
+    sentence = "The mayor said the works had been delayed because a supplier went bankrupt."
+    doc = parse(sentence)
+    spans = {sentence[a:b]: lab for a, b, lab in sentence_spans(doc, q, 12)}
+    clause = "because a supplier went bankrupt"
+    assert spans.get(clause) == "CLAUSE", spans
+    span = doc.char_span(sentence.index(clause), sentence.index(clause) + len(clause))
+    assert span is not None and type_fit("CLAUSE", q, span) > 0
+    where = locate(clause, sentence)
+    mayor = locate("The mayor", sentence)
+    assert where is not None and mayor is not None
+    assert role(q, doc, *where) is True
+    assert role(q, doc, *mayor) is False  # who said it did not cause it
 
 
 @pytest.mark.parametrize(
