@@ -246,6 +246,8 @@ def type_fit(
     """1 for the asked-for type, 0 for a plain noun phrase that may still be one, -1 for a span that
     cannot be: a count needs a number, a date a date or a number, a person or place no date or figure."""
     has_number = any(t.like_num for t in span)
+    if q.kind in ("person", "place") and (span.root.ent_type_ in _MEASURES or _money(span)):
+        return -1.0  # a sum or a measure ("410 million euros") is nobody and nowhere
     if q.labels:
         if label in q.labels:
             # "when" asks for a point in time, "how long" for a stretch of it: the other kind of date

@@ -475,6 +475,25 @@ def test_candidate_spans_close_their_brackets(sentence: str, present: set[str], 
             -1.0,
         ),
         ("In what year was the abbey built?", "The abbey of 1185 still stands.", "abbey of 1185", 0.0),
+        # a sum of money is nobody and nowhere, even where the recogniser leaves the currency out of it
+        (
+            "Who will pay a third of the cost?",
+            "The cost is put at 410 million euros, of which the region will pay a third.",
+            "410 million euros",
+            -1.0,
+        ),
+        (
+            "Who will pay a third of the cost?",
+            "The cost is 410 million euros; the region pays a third.",
+            "the region",
+            0.0,
+        ),
+        (
+            "Who found the body?",
+            "Two hikers found the body on Sunday.",
+            "Two hikers",
+            0.0,
+        ),  # a count of people may be
     ],
 )
 def test_the_type_fit_of_a_phrase(question: str, sentence: str, phrase: str, fit: float) -> None:
