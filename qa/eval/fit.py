@@ -107,6 +107,7 @@ def collect(set_dir: Path, data_dir: Path, sample: int | None, seed: int) -> lis
                 "answerable": not item.get("unanswerable"),
                 "gold": gold,
                 "holds": holds,
+                "sentences": [ev.sentence.text for ev in pool],
                 "cands": [
                     {
                         "text": c.text,
