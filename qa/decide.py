@@ -19,7 +19,7 @@ from qa.conflicts import Version, versions_of
 from qa.lexical import fold
 from qa.nlp import parse, parse_many
 from qa.propose import Candidate, Evidence, add_votes, extractive, from_model
-from qa.question import Question
+from qa.question import Question, read
 from qa.settings import AnswerSettings
 from qa.values import DEFAULT_TOLERANCE, Tolerance, normalise
 from qa.verify import claim_supported, strip_scaffolding
@@ -134,6 +134,14 @@ def unmentioned(q: Question, evidence: Sequence[Evidence]) -> list[str]:
     return out
 
 
+def absent_attribute(q: Question, evidence: Sequence[Evidence]) -> bool:
+    """ "What is the population of X?": no evidence sentence names the attribute asked for (or a synonym)
+    and its articles never use the word, so whatever they say of X, it is not that."""
+    if not q.attribute or not evidence or any(read(q, ev.doc).predicate for ev in evidence):
+        return False
+    return not any(fold(q.attribute) in ev.file_text for ev in evidence)
+
+
 def decide(
     q: Question,
     extracted: Sequence[Candidate],
@@ -151,6 +159,9 @@ def decide(
     missing = unmentioned(q, evidence)
     if missing:
         return Decision(None, [], [], f"the articles never mention {', '.join(missing)}", model_refused)
+    if absent_attribute(q, evidence):
+        why = f"the articles never mention the {q.attribute} asked for"
+        return Decision(None, [], [], why, model_refused)
     pool = [c for c in [*proposed, *extracted] if _verified(c)]
     if proposed:
         # The model's phrase must sit in a sentence that holds the question about as well as the best

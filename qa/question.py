@@ -90,6 +90,8 @@ class Question:
     given: frozenset[str] = frozenset()
     # the lemma of that noun ("civilian" of "how many civilians"), "" when none
     head_lemma: str = ""
+    # "What was the cause of X?": the noun asked about (its lemma), when it stands for the predicate
+    attribute: str = ""
     # "what caused X": the answer is what made X happen, a thing or a reason clause; `predicate` is X
     cause: bool = False
     # (lemma, coarse tag, match keys) of each focus word that a synonym may stand for
@@ -249,6 +251,7 @@ def analyse(text: str) -> Question:
         ),
         predicate=pred,
         cause=cause,
+        attribute=head_tok.lemma_.lower() if head_tok is not None and verb is None and pred else "",
         head=keys(head_tok) if head_tok is not None and head_tok.i not in skip else typed_head,
         head_lemma=head_tok.lemma_.lower() if head_tok is not None and head_tok.pos_ == "NOUN" else "",
         negated=root is not None and negated(root),

@@ -102,3 +102,9 @@ def test_a_reason_is_answered_by_the_clause_that_gives_it(agreeing: Pipeline, qu
     (cited,) = [c for c in answer.citations if c.answer_start is not None]
     text = (Path(agreeing.settings.index.corpus_dir) / cited.file).read_text("utf-8")
     assert text[cited.answer_start : cited.answer_end] == "because the heating failed an inspection"
+
+
+def test_an_attribute_no_article_gives_is_refused_and_said_so(agreeing: Pipeline) -> None:
+    answer = agreeing.ask("What is the population of Harbourside?")
+    assert answer.refused
+    assert "never mention the population" in answer.notes[0]

@@ -63,6 +63,19 @@ def test_noun_predicate(question: str, predicate: set[str]) -> None:
     assert analyse(question).predicate == predicate
 
 
+@pytest.mark.parametrize(
+    ("question", "attribute"),
+    [
+        ("What is the population of the town?", "population"),
+        ("What was the cause of the outage?", "cause"),
+        ("What is the name of the river?", ""),  # a type word
+        ("What caused the outage?", ""),  # a verb is the predicate
+    ],
+)
+def test_the_attribute_a_copula_question_asks_for(question: str, attribute: str) -> None:
+    assert analyse(question).attribute == attribute
+
+
 def test_a_noun_predicate_rejects_the_speaker() -> None:
     q = analyse("What was the cause of the outage?")
     sentence = "The engineer Ada Brandt said the outage had been caused by a faulty valve."
