@@ -94,8 +94,9 @@ def role(q: Question, doc: Doc, start: int, end: int) -> bool | None:
             return True
         if head is not None and head.i == p.i:
             return True
-        # "the minister, who reviewed the plan": the predicate modifies the span (a relative clause)
-        if span.start <= p.head.i < span.end and p.dep_ in ("relcl", "acl", "amod"):
+        # "the minister, who reviewed the plan": the predicate modifies the span (a relative clause), or
+        # names what it is ("Ada Brandt, the winner")
+        if span.start <= p.head.i < span.end and p.dep_ in ("relcl", "acl", "amod", "appos"):
             return True
         # "the hero Roland slaying a dragon": a participle the parser hangs on the name as a complement
         if span.start <= p.head.i < span.end and p.dep_ == "xcomp" and p.head.pos_ in ("NOUN", "PROPN"):
