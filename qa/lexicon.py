@@ -110,20 +110,6 @@ def synonymous(a: str, b: str, tag: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
-def derived(verb: str, noun: str) -> bool:
-    """Is a noun, in one of its first senses, made from the verb (WordNet's derivational links: "painter"
-    from "paint", "founder" from "found", "winner" from "win")? False for words WordNet does not know."""
-    verb = verb.lower()
-    with _lock:
-        return any(
-            d.name() == verb and d.synset().pos() == "v"
-            for s in wordnet().synsets(noun.lower().replace(" ", "_"), "n")[:SENSES]
-            for lemma in s.lemmas()
-            for d in lemma.derivationally_related_forms()
-        )
-
-
-@functools.lru_cache(maxsize=65536)
 def _noun_senses(lemma: str) -> tuple[Any, ...]:
     with _lock:
         return tuple(wordnet().synsets(lemma.lower().replace(" ", "_"), "n")[:SENSES])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from qa.lexical import fold
-from qa.lexicon import derived, names_a_person, synonymous
+from qa.lexicon import names_a_person, synonymous
 from qa.nlp import content_keys, is_content, keys, negated, parse
 
 if TYPE_CHECKING:
@@ -99,8 +99,7 @@ class Question:
 
     def hits(self, tok: Token) -> frozenset[str]:
         """The focus keys a sentence token matches: its own keys, or those of a focus word it shares a
-        sense with in WordNet ("injured" for "hurt", "operates" for "runs"), or of a verb it is the noun of
-        ("painter" for "painted")."""
+        sense with in WordNet ("injured" for "hurt", "operates" for "runs")."""
         direct = keys(tok) & self.focus
         if direct or tok.pos_ not in _SYNONYM_TAGS:
             return direct
@@ -108,8 +107,6 @@ class Question:
         for lemma, tag, ks in self.senses:
             if tag == tok.pos_ and synonymous(lemma, tok.lemma_, tag):
                 out |= ks & self.focus
-            elif tag == "VERB" and tok.pos_ == "NOUN" and derived(lemma, tok.lemma_):
-                out |= ks & self.focus  # "the painter" for "who painted"
         return out
 
     def held(self, tokens: Iterable[Token]) -> frozenset[str]:

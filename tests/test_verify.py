@@ -136,10 +136,15 @@ SPOKESMAN = "The spokesman said the minister has regularly reviewed the withdraw
             "Siegfried",
             True,
         ),
-        # a noun made from the predicate names the span, in either order ("the winner, X" / "X, the winner")
-        ("Who won the race?", "The winner, Ada Brandt, crossed the line first.", "Ada Brandt", True),
-        ("Who won the race?", "Ada Brandt, the winner, thanked her team.", "Ada Brandt", True),
-        ("Who won the race?", "Ada Brandt, the winner, thanked her team.", "her team", False),
+        # the predicate's noun names the span, in either order ("the attackers, X" / "X, the attackers")
+        ("Who attacked the convoy?", "The attackers, two gunmen, fled on foot.", "two gunmen", True),
+        (
+            "Who attacked the convoy?",
+            "Two gunmen, the attackers of the convoy, fled on foot.",
+            "Two gunmen",
+            True,
+        ),
+        ("Who attacked the convoy?", "Two gunmen, the attackers of the convoy, fled on foot.", "foot", False),
         # the span and the predicate noun are the two sides of one copula, in either order
         (
             "What caused the outage?",
