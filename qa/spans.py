@@ -103,8 +103,8 @@ def _clauses(doc: Doc, q: Question) -> list[tuple[int, int]]:
     """Reason and manner clauses ("because the dam failed", "due to heavy rain", "by closing roads"),
     the clause a verb of saying takes for "what did X say", and a verb's clauses for a yes/no question."""
     out = []
+    reason = q.kind == "reason" or q.cause
     for t in doc:
-        reason = q.kind == "reason" or q.cause
         if t.dep_ == "mark" and t.lower_ in _REASON_MARKS and reason:
             sub = list(t.head.subtree)
             out.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
