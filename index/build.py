@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +128,12 @@ class SkipMemo:
         """Remember why `file` (at this content hash) could not be read."""
         self._new[file] = {"key": self._key(sha, fmt), "reason": reason}
 
+    def keep_others(self, files: Collection[str]) -> None:
+        """Keep what earlier runs skipped of every file but `files` (a run that reads only those)."""
+        for file, entry in self._old.items():
+            if file not in files:
+                self._new.setdefault(file, entry)
+
     def save(self) -> None:
         """Keep what this run skipped (and nothing else), atomically."""
         if not self._new and not self.path.exists():
@@ -134,6 +141,17 @@ class SkipMemo:
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}")
         tmp.write_text(json.dumps(self._new, ensure_ascii=False, indent=0), "utf-8")
         os.replace(tmp, self.path)
+
+
+def skipped_reasons(settings: IndexSettings) -> dict[str, str]:
+    """Why each file that the last runs could not read was skipped (file → reason)."""
+    try:
+        raw = json.loads((settings.data_dir / "skipped.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {f: str(e["reason"]) for f, e in raw.items() if isinstance(e, dict) and e.get("reason")}
 
 
 def _skip(report: IndexReport, sk: Skipped) -> None:
@@ -149,15 +167,26 @@ def index_corpus(
     progress: bool = False,
     embedder: Embedder | None = None,
     ollama: OllamaServer | None = None,
+    *,
+    only: Collection[str] | None = None,
+    keep_unreadable: bool = False,
 ) -> IndexReport:
     """Bring the index in line with the corpus folder. Holds the writer lock throughout. Without an
-    `embedder`, the one `settings.embed` names is made (an `ollama:` one calls the `ollama` server)."""
+    `embedder`, the one `settings.embed` names is made (an `ollama:` one calls the `ollama` server).
+
+    `only` (file names) brings just those articles in line with the folder: each is added, replaced, left
+    as it is or removed (when the folder no longer has it), and no other article is read or touched.
+    `keep_unreadable`: an indexed article whose new file cannot be read keeps its indexed version instead
+    of being removed (for a caller that then puts the old file back, qa/documents.py)."""
     t0 = time.perf_counter()
     folder = corpus_dir or settings.corpus_dir
     limits = Limits.from_settings(settings)
     report = IndexReport()
     with writer_lock(settings), Reader(limits) as reader:
         candidates, refused = scan(folder)
+        if only is not None:
+            candidates = [c for c in candidates if c.file in only]
+            refused = [sk for sk in refused if sk.file in only]
         # The worker imports its libraries while the embedding model loads and the store opens.
         reader.start(c.format for c in candidates)
         for sk in refused:
@@ -168,9 +197,13 @@ def index_corpus(
             wipe(settings)
             (settings.data_dir / "skipped.json").unlink(missing_ok=True)
         memo = SkipMemo(settings, limits)
+        if only is not None:
+            memo.keep_others(only)
         store = Store(settings, emb.name, emb.dim, create=True)
         store.sweep()
         committed = store.manifest_stamps()
+        if only is not None:
+            committed = {f: v for f, v in committed.items() if f in only}
         todo = []
         present: set[str] = set()
         for c in candidates:
@@ -214,7 +247,7 @@ def index_corpus(
                 _skip(report, Skipped(c.file, read.reason or "unreadable", c.format))
                 if sha:
                     memo.remember(c.file, sha, c.format, read.reason or "unreadable")
-                if c.file in committed:  # it was indexed, and can no longer be read
+                if c.file in committed and not keep_unreadable:  # it was indexed, and can no longer be read
                     store.remove_article(c.file)
                     report.removed.append(c.file)
                     counts.removed += 1

@@ -50,6 +50,13 @@ class IndexSettings(BaseModel):
     max_file_mb: float = Field(
         default=20, gt=0, description="Article files larger than this (in MB) are skipped with a warning."
     )
+    max_upload_mb: float = Field(
+        default=50,
+        gt=0,
+        description="Largest file (in MB) that `POST /api/documents`, the chat's documents panel and "
+        "`qa add` take; a larger one is skipped with the reason and nothing is saved (indexing then applies "
+        "`QA_MAX_FILE_MB` as to any article).",
+    )
     max_pdf_pages: int = Field(
         default=2000, ge=1, description="PDFs with more pages than this are skipped with a warning."
     )

@@ -1,4 +1,5 @@
-"""The `qa` command: index, ask, doctor, serve, eval. Errors are one line and exit code 1."""
+"""The `qa` command: index, ask, doctor, serve, eval; add, remove and documents (qa/cli_documents.py).
+Errors are one line and exit code 1."""
 
 from __future__ import annotations
 
@@ -210,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: gold=4,wrong_marker=2,wrong_answer=2,cannot=2;plausible=7,cannot=3)",
     )
     pe.set_defaults(func=cmd_eval)
+    from qa.cli_documents import add_parsers
+
+    add_parsers(sub, _settings)
     return p
 
 

@@ -233,6 +233,10 @@ class Retriever:
                 self._generation = generation
         self._refresh_ms = (time.perf_counter() - t0) * 1e3
 
+    def article_sizes(self) -> dict[str, int]:
+        """The committed articles this retriever answers from: file → evidence sentences."""
+        return {f: end - first for f in self._manifest for first, end in [self._table.range_of(f)]}
+
     def idf(self, key: str) -> float:
         """Inverse document frequency of a stemmed word over the indexed sentences (a word the corpus
         never uses gets the highest value)."""

@@ -33,6 +33,7 @@ from qa.settings import Settings
 from qa.types import Answer
 
 if TYPE_CHECKING:
+    from qa.documents import Documents
     from qa.pipeline import Pipeline
     from qa.retrieve import Retriever
 
@@ -137,6 +138,7 @@ class QAService:
         self._avg_fast_s = 0.3
         self._examples: tuple[object, list[str]] | None = None
         self._examples_lock = threading.Lock()
+        self._documents: Documents | None = None
 
     # ---- building ------------------------------------------------------------------------------------
     def retriever(self) -> Retriever:
@@ -314,6 +316,32 @@ class QAService:
                 return []
             self._examples = (state, found)
             return list(found)
+
+    # ---- articles ------------------------------------------------------------------------------------
+    def documents(self) -> Documents:
+        """The corpus folder's articles, added and removed while this service answers (qa/documents.py);
+        made on first use, when it also resumes what a killed server left queued."""
+        with self._build_lock:
+            if self._documents is None:
+                from qa.documents import Documents
+
+                self._documents = Documents(self.settings, self, resume=True)
+            return self._documents
+
+    def indexed(self) -> dict[str, int]:
+        """The articles answers come from (file → evidence sentences), after taking in any new commit (one
+        small read; a reload when the index changed), scheduled like a question's CPU work. Empty while
+        there is no index."""
+        try:
+            retriever = self.retriever()
+        except QAError:
+            return {}
+        with self._scheduler.run(lambda: False):
+            try:
+                retriever.refresh()
+            except QAError as e:  # a damaged or locked index: what was loaded last still answers
+                log.warning("could not take in the new index: %s", e)
+            return retriever.article_sizes()
 
     # ---- sources -------------------------------------------------------------------------------------
     def files(self) -> list[str]:

@@ -1,6 +1,6 @@
-"""The HTTP server: the native API under /api (qa/api/routes.py), the OpenAI-compatible API under /v1
-(qa/api/openai.py), both behind the bearer token when one is set (qa/api/auth.py), and the chat UI mounted
-at /ui (`/` redirects there). OpenAPI schemas at /docs.
+"""The HTTP server: the native API under /api (qa/api/routes.py; the articles, qa/api/documents.py), the
+OpenAI-compatible API under /v1 (qa/api/openai.py), both behind the bearer token when one is set
+(qa/api/auth.py), and the chat UI mounted at /ui (`/` redirects there). OpenAPI schemas at /docs.
 
 Layering: qa/ never imports gradio. The one exception is `create_app`, which imports `ui.app` lazily, and
 only when it is asked to mount the chat; that single import is the seam between the API and the UI.
@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import QAError
 from qa.api.common import AuthError, error_body, error_payload, status_of
+from qa.api.documents import documents_router
 from qa.api.openai import router as openai_router
 from qa.api.routes import router as native_router
 from qa.service import BusyError, QAService
@@ -75,6 +76,8 @@ def create_app(settings: Settings, service: QAService | None = None, ui: bool = 
         # Warm the index, the model and the examples so the first question is fast; failures show in
         # /api/health.
         threading.Thread(target=service.warm, name="qa-warmup", daemon=True).start()
+        # Articles a killed server left queued are indexed again.
+        threading.Thread(target=service.documents, name="qa-documents-resume", daemon=True).start()
         yield
 
     app = FastAPI(
@@ -86,6 +89,7 @@ def create_app(settings: Settings, service: QAService | None = None, ui: bool = 
     app.state.service = service
     app.state.api_token = settings.server.api_token  # read by qa/api/auth.py on every /api and /v1 request
     _install_error_handlers(app)
+    app.include_router(documents_router(settings))  # before the native router's catch-all under /api
     app.include_router(native_router)
     app.include_router(openai_router)
     if ui:
