@@ -8,8 +8,11 @@ FastAPI app by qa/api/app.py.
 When the model refines an answer the pipeline has already verified, that answer is shown at once, marked
 "Refining…", with a Stop control: stopping keeps it as the answer and cancels the run.
 
-Safety: no file components and no `allowed_paths` (the app serves no files from disk: the CSS and JS are
-read from the package once and sent inline in the page, and the source viewer shows text from the index),
+Safety: one file component, the documents panel's upload box (ui/documents.py: Gradio keeps an upload in
+its temporary folder, the panel copies it into the corpus folder through qa/documents.py and deletes
+Gradio's copy), and no `allowed_paths` (the app serves no files from disk: the data and corpus folders are
+blocked, the CSS and JS are read from the package once and sent inline in the page, and the source viewer
+shows text from the index),
 never `share=True`, analytics off. With QA_API_TOKEN set, the chat asks for it as the password. State (the
 conversation) is per browser session.
 """
@@ -35,6 +38,7 @@ from index.errors import QAError  # noqa: E402
 from qa.service import QAService  # noqa: E402
 from qa.sources import source_view  # noqa: E402
 from qa.types import Answer  # noqa: E402
+from ui.documents import documents_panel  # noqa: E402
 from ui.render import (  # noqa: E402
     render_chat,
     render_empty_source,
@@ -265,6 +269,9 @@ def build_ui(service: QAService) -> gr.Blocks:
                     apply_default_css=False,
                     elem_id="qa-source-panel",
                 )
+                documents_panel(
+                    service, demo, js=static_text("documents.js"), examples=(chips, shown), header=header
+                )
 
         ask_args: dict[str, Any] = dict(
             fn=respond,
@@ -321,6 +328,7 @@ def mount_ui(app: FastAPI, service: QAService, path: str = "/ui") -> None:
         run_history=False,
         allowed_paths=[],
         blocked_paths=blocked,
+        max_file_size=int(settings.index.max_upload_mb * 1024 * 1024),
         ssr_mode=False,
         mcp_server=False,
         pwa=False,
