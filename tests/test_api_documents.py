@@ -44,8 +44,8 @@ def long_article(words: int = 2000) -> str:
     return "\n\n".join(parts)
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def two_seed_server(tmp_path_factory: pytest.TempPathFactory, ui: bool, **env: str) -> LiveServer:
+    """A live server (packaged model) over a tmp corpus of two seeds, indexed, with `env` settings."""
     corpus = tmp_path_factory.mktemp("corpus")
     for p in sorted(SEEDS.glob("*.txt"))[:2]:
         shutil.copy(p, corpus / p.name)
@@ -54,14 +54,19 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         QA_CORPUS_DIR=str(corpus),
         QA_LLM="llamacpp",
         QA_OLLAMA_HOST="http://127.0.0.1:9",
-        QA_API_TOKEN=TOKEN,
-        QA_MAX_UPLOAD_MB="0.05",
-        QA_CONCURRENCY="4",
+        **env,
     )
     index_corpus(settings.index)
     service = QAService(settings)
     service.pipeline()
-    server = serve(service)
+    return serve(service, ui=ui)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = two_seed_server(
+        tmp_path_factory, False, QA_API_TOKEN=TOKEN, QA_MAX_UPLOAD_MB="0.05", QA_CONCURRENCY="4"
+    )
     yield server
     server.stop()
 

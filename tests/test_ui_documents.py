@@ -8,18 +8,17 @@ panel's screenshot as docs/documents.png (the README shows it).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from index.build import index_corpus
-from qa.service import QAService
-from tests.live_server import ROOT, SEEDS, LiveServer, serve, settings_from_env
-from tests.test_api_documents import QUESTION
+from tests.live_server import ROOT, LiveServer
+from tests.test_api_documents import QUESTION, two_seed_server
 from tests.test_documents import ARTICLE
-from tests.test_ui_browser import ANSWER_DONE, ARGS, CHROMIUM
+
+# `browser`: the module's headless Chromium fixture, shared with the chat's browser test.
+from tests.test_ui_browser import ANSWER_DONE, CHROMIUM, browser  # noqa: F401
 
 DROPPED = (
     "# Tram line opening delayed\n\nThe opening of the Eastside tram line was delayed until September. "
@@ -36,38 +35,20 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    corpus = tmp_path_factory.mktemp("corpus")
-    for p in sorted(SEEDS.glob("*.txt"))[:2]:
-        shutil.copy(p, corpus / p.name)
-    settings = settings_from_env(
-        QA_DATA_DIR=str(tmp_path_factory.mktemp("data")),
-        QA_CORPUS_DIR=str(corpus),
-        QA_LLM="llamacpp",
-        QA_OLLAMA_HOST="http://127.0.0.1:9",
-    )
-    index_corpus(settings.index)
-    service = QAService(settings)
-    service.pipeline()
-    server = serve(service, ui=True)
+    server = two_seed_server(tmp_path_factory, True)
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _row(name: str, status: str) -> str:
     return f"#qa-docs-panel .qa-doc-{status}[data-name='{name}']"
 
 
-def test_drop_choose_ready_ask_cite_and_remove(live: LiveServer, browser: object, tmp_path: Path) -> None:
+def test_drop_choose_ready_ask_cite_and_remove(
+    live: LiveServer,
+    browser: object,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
     from playwright.sync_api import Browser, Page
 
     assert isinstance(browser, Browser)
