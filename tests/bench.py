@@ -862,6 +862,11 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
 
     bench_instant.run(rep, seed_data, tmp, [q for q, ev in gold if ev], args.answers)
 
+    # -- adding an article through the API while the server answers --
+    from tests import bench_documents
+
+    bench_documents.run(rep, tmp)
+
     # -- qa serve to the first answer --
     log("`qa serve` to the first answered POST /api/ask")
     served = serve_first_answer(cli_data, q0)  # a question that reaches the model
