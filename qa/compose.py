@@ -1,38 +1,89 @@
-"""The answer as the user reads it, pure given the decision: the short answer with every sentence that
-states it cited and the phrase's exact span on each citation, then the clause that states it quoted; every
-version with its articles when the sources disagree; a refusal that says why and cites nothing. Quotes
-always come from the index.
+"""Stage 9, compose: the answer as the user reads it, pure given the decision.
+
+- an answer: the short answer with every sentence that states it cited and the phrase's exact span on
+  each citation, then the clause that states it quoted (the model's phrase stands alone: its sentence is
+  in the citation); every version with its articles when the sources disagree;
+- quoted: "The closest the articles come:" and the best sentence, quoted and cited, no short answer;
+- refused: the refusal, with why, citing nothing.
+Quotes always come from the index.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from qa import prompts
+from qa.candidates import Candidate
 from qa.cite import defang
-from qa.conflicts import shown, wording
+from qa.conflicts import Version, shown, wording
 from qa.decide import Decision
-from qa.propose import Candidate
 from qa.settings import AnswerSettings
 from qa.types import Answer, Citation, Conflict
 
+_STAGES = ("retrieve_ms", "nlp_ms", "prompt_ms", "prefill_ms", "decode_ms", "verify_ms")
 
-def refusal(
-    question: str, reason: str, model: str, backend: str, timings: dict[str, float], retrieved: list[str]
-) -> Answer:
-    for stage in ("retrieve_ms", "nlp_ms", "prompt_ms", "prefill_ms", "decode_ms", "verify_ms"):
-        timings.setdefault(stage, 0.0)  # stages that did not run cost nothing
+
+@dataclass(frozen=True)
+class Meta:
+    """What an answer carries besides its text: the model and backend, the timings, the retrieved
+    sentence ids and the notes of what verification did."""
+
+    model: str
+    backend: str
+    timings: dict[str, float] = field(default_factory=dict)
+    retrieved: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def refusal(question: str, reason: str, meta: Meta) -> Answer:
+    """The refusal: it cites nothing and says why first in `notes`."""
+    timings = {**dict.fromkeys(_STAGES, 0.0), **meta.timings}  # stages that did not run cost nothing
     return Answer(
         question=question,
         answer=prompts.REFUSAL,
         refused=True,
         citations=[],
-        model=model,
-        backend=backend,
+        model=meta.model,
+        backend=meta.backend,
         timings=timings,
         mode="refused",
-        retrieved=retrieved,
-        notes=[reason],
+        retrieved=meta.retrieved,
+        notes=[reason, *meta.notes],
+    )
+
+
+def compose(
+    question: str, d: Decision, versions: Sequence[Version[Candidate]], meta: Meta, knobs: AnswerSettings
+) -> Answer:
+    """The answer for a decision of any outcome."""
+    if d.outcome == "answer":
+        return _answer(question, d, versions, meta, knobs)
+    if d.outcome == "quoted" and d.quote is not None:
+        return quoted(question, d, meta, knobs)
+    return refusal(question, d.reason, meta)
+
+
+def quoted(question: str, d: Decision, meta: Meta, knobs: AnswerSettings) -> Answer:
+    """No span is clear: the best sentence quoted, cited with the near-identical reports of it."""
+    assert d.quote is not None
+    citations = [Citation.of(h.sentence) for h in d.quote.group.hits[: knobs.max_cited]]
+    marks = "".join(f"[{k}]" for k in range(1, len(citations) + 1))
+    text = prompts.QUOTED.format(quote=defang(d.quote.sentence.text.strip()))
+    return Answer(
+        question=question,
+        answer=f"{text} {marks}",
+        refused=False,
+        citations=citations,
+        model=meta.model,
+        backend=meta.backend,
+        timings=dict(meta.timings),
+        mode="quoted",
+        confidence=round(d.confidence, 3),
+        reported_by={c.id: len(d.quote.group.files) for c in citations},
+        retrieved=meta.retrieved,
+        notes=[d.reason, *meta.notes],
     )
 
 
@@ -66,15 +117,8 @@ def stating_clause(doc: Any, start: int, end: int, max_words: int) -> tuple[int,
     return first.idx, last.idx + len(last.text)
 
 
-def compose(
-    question: str,
-    d: Decision,
-    timings: dict[str, float],
-    retrieved: list[str],
-    notes: list[str],
-    model: str,
-    backend: str,
-    knobs: AnswerSettings,
+def _answer(
+    question: str, d: Decision, versions: Sequence[Version[Candidate]], meta: Meta, knobs: AnswerSettings
 ) -> Answer:
     """The answer for a decision with a winner: the short answer (or every version, when the sources
     disagree) with its citations, each carrying the phrase's span, then the clause that states it."""
@@ -83,7 +127,7 @@ def compose(
     seen: dict[str, int] = {}
     reported: dict[str, int] = {}
 
-    def cite(c: Candidate, cap: int = knobs.max_cited) -> list[int]:
+    def cite(c: Candidate, cap: int) -> list[int]:
         """Cite the candidate's sentence and each near-identical report of it that holds the phrase,
         while there are fewer than `cap` citations."""
         from qa.verify import locate
@@ -103,10 +147,10 @@ def compose(
 
     conflicts: list[Conflict] = []
     short = d.best.text
-    if d.versions:
+    if versions:
         # The sources disagree: every version, most supported first, each cited by its own sentences.
         said: list[tuple[str, str, int]] = []
-        for ver in d.versions:
+        for ver in versions:
             members = sorted(ver.members, key=lambda c: (c is not d.best, -c.score))
             ks: list[int] = []
             cap = len(citations) + knobs.max_cited
@@ -115,18 +159,19 @@ def compose(
             conflicts.append(Conflict(value=members[0].text, citations=ks, files=len(ver.files)))
             said.append((shown(members[0].text), "".join(f"[{k}]" for k in ks), len(ver.files)))
         short = conflicts[0].value
-        parts = [wording(said, len(set().union(*(v.files for v in d.versions))))]
+        parts = [wording(said, len(set().union(*(v.files for v in versions))))]
     else:
         marks: list[int] = []
         for c in d.support:
-            marks += [m for m in cite(c) if m not in marks]
+            marks += [m for m in cite(c, knobs.max_cited) if m not in marks]
         parts = [f"{d.best.text} {''.join(f'[{k}]' for k in marks)}."]
         # The words that state it follow, quoted (the clause that holds the phrase when the sentence
-        # is long), unless the phrase is all of them: the reader sees the answer's context at once.
+        # is long), unless the phrase is all of them: the reader sees the answer's context at once. The
+        # model's phrase stands alone: a capable model's answer is terse, and its sentence is cited.
         lead = d.best.evidence.sentence
         a, b = stating_clause(d.best.evidence.doc, d.best.start, d.best.end, knobs.quote_words)
         clause = lead.text[a:b].strip()
-        if len(d.best.text) < 0.8 * len(clause):
+        if d.best.source != "model" and len(d.best.text) < 0.8 * len(clause):
             cut = "…" if a > 0 or b < len(lead.text.rstrip()) - 1 else ""
             quote = prompts.EXTRACTIVE.format(quote=defang(clause) + cut)
             parts.append(f"{quote} [{seen[lead.id]}]")
@@ -135,13 +180,14 @@ def compose(
         answer=" ".join(parts),
         refused=False,
         citations=citations,
-        model=model,
-        backend=backend,
-        timings=dict(timings),
+        model=meta.model,
+        backend=meta.backend,
+        timings=dict(meta.timings),
         mode="generated" if d.best.source == "model" else "extractive",
+        confidence=round(d.confidence, 3),
         short_answer=short,
         reported_by=reported,
         conflicts=conflicts,
-        retrieved=retrieved,
-        notes=notes,
+        retrieved=meta.retrieved,
+        notes=meta.notes,
     )

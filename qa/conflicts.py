@@ -23,12 +23,12 @@ from qa.rivals import (
     of_event,
     parallel,
 )
-from qa.values import DEFAULT_TOLERANCE, QUALIFIER, Tolerance, Value, comparable, disagree, normalise, same
+from qa.values import QUALIFIER, Tolerance, Value, comparable, disagree, normalise, same
 
 if TYPE_CHECKING:
     from spacy.tokens import Token
 
-    from qa.propose import Candidate
+    from qa.candidates import Candidate
     from qa.question import Question
     from qa.weights import Weights
 
@@ -116,7 +116,7 @@ def versions_of(
     support: Sequence[Candidate],
     pool: Sequence[Candidate],
     weights: Weights,
-    tol: Tolerance = DEFAULT_TOLERANCE,
+    tol: Tolerance,
 ) -> list[Version[Candidate]]:
     """The versions of the answer when the sources disagree, most supported first; empty when they agree.
 
@@ -155,7 +155,8 @@ def versions_of(
 
     def answers(c: Candidate) -> bool:
         f = c.features
-        if weights.answerability(weights.sentence_score(f), weights.span_score(f), f) >= weights.threshold:
+        logit = weights.answerability(weights.sentence_score(f.sentence), weights.span_score(f.span))
+        if logit >= weights.threshold:
             return True
         if files(c) & theirs:  # below the threshold, only another source's statement
             return False
@@ -176,7 +177,7 @@ def versions_of(
     # One value per sentence: its best span of the answer's type (and a conversion in brackets beside
     # it); a sentence that names two such values says two things.
     lead: dict[str, Candidate] = {best.evidence.sentence.id: best}
-    for c in sorted((c for _, _, c in items), key=lambda c: -weights.span_score(c.features)):
+    for c in sorted((c for _, _, c in items), key=lambda c: -weights.span_score(c.features.span)):
         lead.setdefault(c.evidence.sentence.id, c)
 
     def kept(c: Candidate) -> bool:
@@ -254,8 +255,7 @@ def head_entity(best: Candidate, pool: Sequence[Candidate], weights: Weights) ->
         c
         for c in pool
         if c.evidence.sentence.id == best.evidence.sentence.id
-        and c.features.get("role", 0.0) > 0
-        and c.features.get("type", 0.0) >= 0
+        and c.verdict.role is True
         and normalise(c.text, c.label) is not None
     ]
-    return max(here, key=lambda c: weights.span_score(c.features), default=None)
+    return max(here, key=lambda c: weights.span_score(c.features.span), default=None)

@@ -1,34 +1,55 @@
-"""The answer pipeline: question → retrieve → parse evidence → propose → verify → decide → present.
+"""The answer pipeline, in stages with typed hand-offs:
 
-The orchestration only: qa/propose.py proposes, qa/decide.py decides (pure), qa/compose.py writes the
-answer (pure). When the model runs (`QA_REFINE`), the verified extractive answer is streamed first as a
-`draft` event and the model's proposal is judged beside the extractive ones.
+retrieve (qa/retrieve.py) → gather evidence (qa/evidence.py) → read the question (qa/question.py) →
+propose (qa/propose.py) → verify (qa/verify.py) → score (qa/score.py, qa/weights.py) → decide
+(qa/decide.py) → versions (qa/conflicts.py) → compose (qa/compose.py).
+
+Each stage receives what it needs as arguments; nothing calls back. When the model runs (`QA_REFINE`),
+the verified extractive answer is streamed first as a `draft` event and the model's reply is one more
+proposer, judged by the same verifier and score.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from qa import lexicon, prompts
+from qa.candidates import Candidate, Proposal
 from qa.cite import defang, split_claims
-from qa.compose import compose, refusal
-from qa.decide import decide, model_candidates
+from qa.compose import Meta, compose, refusal
+from qa.conflicts import Version, versions_of
+from qa.decide import Ballot, Decision, decide
 from qa.events import Event, final_answer
+from qa.evidence import Evidence, Gathered, gather
 from qa.inputs import clean_question, rewrite_followup
-from qa.lexical import fold
 from qa.llm import LLM, Choice, make_llm
-from qa.nlp import content_keys, parse_many
-from qa.propose import Candidate, Evidence, extractive
-from qa.question import analyse
-from qa.retrieve import Group, Retrieval, Retriever
+from qa.propose import ModelProposer, SpanProposer
+from qa.question import Question, frame
+from qa.retrieve import Retrieval, Retriever
+from qa.score import scored, sentence_features
+from qa.seams import Proposer
 from qa.settings import Settings
 from qa.types import Answer
-from qa.values import Tolerance, warm
+from qa.values import Tolerance, normalise, warm
+from qa.verify import RuleVerifier
 from qa.weights import WEIGHTS, Weights
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything the answer is decided from before any model runs: the retrieval, the gathered
+    evidence, the question's frame, the rules' scored candidates and each evidence sentence's score
+    (best first). `Pipeline.prepare` makes it; answering and the weight fitting both use it."""
+
+    retrieval: Retrieval
+    gathered: Gathered
+    question: Question
+    candidates: list[Candidate]
+    sentences: list[tuple[Evidence, float]]
 
 
 def _best_effort(load: Callable[[], None]) -> None:
@@ -60,6 +81,14 @@ class Pipeline:
         self.llm = llm
         self.choice = choice or Choice(llm.backend, "given")
         self.weights = weights
+        knobs = settings.answer
+        spans = SpanProposer(knobs.max_span_tokens)
+        self.proposer: Proposer = spans
+        self.verifier = RuleVerifier(knobs.max_span_tokens, knobs.kind_mismatch)
+        self.model_proposer = ModelProposer(
+            spans, self.verifier, knobs.short_reply_words, knobs.min_claim_coverage
+        )
+        self.tolerance = Tolerance(knobs.value_rounding, knobs.value_approximate)
         # The value parsers and WordNet load in the background while the first question is being asked.
         threading.Thread(target=_best_effort, args=(warm,), name="qa-warm", daemon=True).start()
         threading.Thread(
@@ -71,9 +100,6 @@ class Pipeline:
         """`backend:model`, as shown in answers and the UI."""
         return f"{self.llm.backend}:{self.llm.name}"
 
-    def _label(self) -> tuple[str, str]:
-        return self.model_label, self.llm.backend
-
     @property
     def refine(self) -> str:
         """When the model runs after the extractive answer: `always`, `weak` or `never`. `auto` is
@@ -84,7 +110,47 @@ class Pipeline:
             return "never" if self.llm.backend == "llamacpp" else "always"
         return mode
 
-    # ---- helpers ---------------------------------------------------------------------------------------
+    # ---- stages ----------------------------------------------------------------------------------------
+    def _judge(self, q: Question, proposals: Sequence[Proposal]) -> list[Candidate]:
+        """Verify, then score."""
+        judged = [(p, self.verifier.verify(q, p)) for p in proposals]
+        return scored(q, judged, self.weights, self.retriever.idf)
+
+    def prepare(self, question: str, retrieval: Retrieval | None = None) -> Prepared | None:
+        """Retrieve, gather the evidence, read the question, propose, verify and score: everything the
+        decision reads but the model's reply. None when nothing in the articles matches."""
+        ret = retrieval or self.retriever.retrieve(question)
+        if not ret.groups:
+            return None
+        knobs = self.settings.answer
+        n = max(knobs.propose_pool, self.settings.retrieval.top_k)
+        gathered = gather(self.retriever, ret.groups, question, n, max(knobs.conflict_pool, n))
+        q = frame(gathered.question)
+        cands = self._judge(q, self.proposer.propose(q, gathered.pool))
+        sentences = [
+            (ev, self.weights.sentence_score(sentence_features(q, ev, self.retriever.idf)))
+            for ev in gathered.pool
+        ]
+        sentences.sort(key=lambda x: -x[1])
+        return Prepared(ret, gathered, q, cands, sentences)
+
+    def _ballot(self, p: Prepared, model: Sequence[Candidate] = (), refused: bool = False) -> Ballot:
+        margin = self.settings.answer.model_sentence_margin
+        return Ballot(p.question, [*model, *p.candidates], p.sentences, self.weights, refused, margin)
+
+    def versions(self, p: Prepared, d: Decision, pool: Sequence[Candidate]) -> list[Version[Candidate]]:
+        """Stage 8: the versions of the answer when the sources disagree (empty when they agree). Rivals
+        are looked for in the wider evidence too, only for a value that can have them (a description
+        has none of its own), and only among spans of a type the question asks for."""
+        best = d.best
+        if best is None:
+            return []
+        more: list[Candidate] = []
+        if normalise(best.text, best.label, self.tolerance) is not None and p.gathered.wider:
+            labels = p.question.labels or frozenset({best.label})
+            more = self._judge(p.question, self.proposer.propose(p.question, p.gathered.wider, labels))
+        return versions_of(p.question, best, d.support, [*pool, *more], self.weights, self.tolerance)
+
     def _prompt(self, question: str, evidence: Sequence[Evidence]) -> tuple[list[Evidence], str]:
         """The numbered evidence block, trimmed to the model's token budget (never silently by a server)."""
         budget = (
@@ -106,24 +172,13 @@ class Pipeline:
             lines.append(line)
         return used, prompts.USER.format(evidence="\n".join(lines), question=question)
 
-    def _evidence(
-        self, groups: Sequence[Group], also: Sequence[str] = (), first: int = 0, top: float | None = None
-    ) -> list[Evidence]:
-        """Parse the best groups' lead sentences (cached) with the words of the sentence before each.
-        `also` joins the same batch (the question: one batch of many texts parses 3× faster a text);
-        `first` is the first group's rank and `top` the best similarity, when the groups follow others."""
-        prevs = [self.retriever.neighbours(g.lead.sentence)[0] for g in groups]
-        texts = [g.lead.sentence.text for g in groups] + [p.text for p in prevs if p is not None]
-        docs = parse_many([*texts, *also])[: len(texts)]
-        by_text = {t: d for t, d in zip(texts, docs, strict=True)}
-        out = []
-        if top is None:
-            top = max((h.similarity for g in groups for h in g.hits), default=0.0)
-        for rank, (g, prev) in enumerate(zip(groups, prevs, strict=True), start=first):
-            ctx = content_keys(by_text[prev.text]) if prev is not None else frozenset()
-            whole = fold(self.retriever.file_text(g.lead.sentence.file))
-            out.append(Evidence(g, by_text[g.lead.sentence.text], rank, ctx, whole, top))
-        return out
+    def _compose(self, question: str, p: Prepared, b: Ballot, d: Decision, meta: Meta) -> Answer:
+        versions = self.versions(p, d, b.candidates)
+        if versions and d.outcome == "quoted":
+            # No span was clear, but the articles give rival values of the best one: the versions, each
+            # with its sources, are the answer (README "When sources disagree").
+            d = replace(d, outcome="answer")
+        return compose(question, d, versions, meta, self.settings.answer)
 
     # ---- public ----------------------------------------------------------------------------------------
     def stream(
@@ -138,79 +193,63 @@ class Pipeline:
         ret: Retrieval = self.retriever.retrieve(standalone)
         timings = dict(ret.timings)
         retrieved = [h.sentence.id for h in ret.hits]
-        k = top_k or self.settings.retrieval.top_k
-        knobs = self.settings.answer
-        if not ret.groups:
-            timings["total_ms"] = (time.perf_counter() - t0) * 1e3
-            why = "nothing in the articles matches the question"
+        label = (self.model_label, self.llm.backend)
+
+        def meta(notes: Sequence[str] = ()) -> Meta:
+            return Meta(
+                *label, {**timings, "total_ms": (time.perf_counter() - t0) * 1e3}, retrieved, list(notes)
+            )
+
+        tn = time.perf_counter()
+        prep = self.prepare(standalone, ret)
+        if prep is None:
             yield Event(
-                "done", {"answer": refusal(q, why, self.model_label, self.llm.backend, timings, retrieved)}
+                "done", {"answer": refusal(q, "nothing in the articles matches the question", meta())}
             )
             return
-        tn = time.perf_counter()
-        n = max(knobs.propose_pool, k)
-        pool = self._evidence(ret.groups[:n], also=(standalone,))
-        info = analyse(standalone)  # its parse was cached by that batch
-        extracted = extractive(info, pool, self.retriever.idf, self.weights, knobs)
-
-        @functools.cache
-        def rivals(labels: frozenset[str]) -> list[Candidate]:
-            """Candidates of further evidence with these labels, read only when an answer's value may have
-            rival versions."""
-            more = self._evidence(ret.groups[n : max(knobs.conflict_pool, n)], first=n, top=pool[0].top_sim)
-            return extractive(info, more, self.retriever.idf, self.weights, knobs, labels) if more else []
-
         timings["nlp_ms"] = (time.perf_counter() - tn) * 1e3
         tv = time.perf_counter()
-        tol = Tolerance(knobs.value_rounding, knobs.value_approximate)
-        margin = knobs.model_sentence_margin
-        first = decide(info, extracted, [], False, self.weights, pool, margin, tol, rivals)
+        ballot = self._ballot(prep)
+        first = decide(ballot)
         verify_s = time.perf_counter() - tv
         run_model = self.refine == "always" or (
-            self.refine == "weak" and (first.best is None or first.score < self.weights.clear)
+            self.refine == "weak" and (first.outcome != "answer" or first.score < self.weights.clear)
         )
-        notes: list[str] = []
-        d = first
-        if run_model:
-            if first.best is not None:
-                # The verified extractive answer is shown at once; the model may replace it.
-                draft = compose(
-                    q, first, {**timings, "verify_ms": verify_s * 1e3}, retrieved, [], *self._label(), knobs
-                )
-                draft.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
-                yield Event("draft", {"answer": draft})
-            tp = time.perf_counter()
-            # The model sees the evidence in retrieval order, the sentence of the best extractive
-            # candidate first (it is the likeliest to hold the answer).
-            lead = [extracted[0].evidence] if extracted else []
-            ordered = lead + [ev for ev in pool[:k] if ev not in lead]
-            shown, user = self._prompt(standalone, ordered[:k])
-            timings["prompt_ms"] = (time.perf_counter() - tp) * 1e3
-            reply = ""
-            for delta in self.llm.stream(prompts.SYSTEM, user, self.settings.answer.max_answer_tokens):
-                reply += delta
-                yield Event("token", {"text": delta})
-            tv = time.perf_counter()
-            proposed, refused_by_model, said = model_candidates(
-                info, reply, shown, pool, self.retriever.idf, self.weights, knobs
-            )
-            notes.append(f"model output: {reply.strip()!r}")
-            notes += said
-            d = decide(info, extracted, proposed, refused_by_model, self.weights, pool, margin, tol, rivals)
-            verify_s += time.perf_counter() - tv
-            timings.update(self.llm.stats)
-        timings["verify_ms"] = verify_s * 1e3
-        if d.best is None:
-            timings["total_ms"] = (time.perf_counter() - t0) * 1e3
-            answer = refusal(q, d.reason, self.model_label, self.llm.backend, timings, retrieved)
-            answer.notes = [d.reason, *notes]
-            yield Event("done", {"answer": answer})
+        if not run_model:
+            timings["verify_ms"] = verify_s * 1e3
+            yield from self._done(q, prep, ballot, first, meta())
             return
-        answer = compose(q, d, timings, retrieved, notes, *self._label(), knobs)
-        for claim in split_claims(answer.answer):
-            ids = [answer.citations[m - 1].id for m in claim.markers if 1 <= m <= len(answer.citations)]
-            yield Event("claim", {"text": claim.text, "sentence_ids": ids})
-        answer.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+        if first.outcome == "answer":
+            # The verified extractive answer is shown at once; the model may replace it.
+            timings["verify_ms"] = verify_s * 1e3
+            yield Event("draft", {"answer": self._compose(q, prep, ballot, first, meta())})
+        tp = time.perf_counter()
+        # The model sees the evidence in retrieval order, the sentence of the best extractive candidate
+        # first (it is the likeliest to hold the answer).
+        k = top_k or self.settings.retrieval.top_k
+        pool = prep.gathered.pool
+        lead = [prep.candidates[0].evidence] if prep.candidates else []
+        ordered = lead + [ev for ev in pool[:k] if ev not in lead]
+        shown, user = self._prompt(standalone, ordered[:k])
+        timings["prompt_ms"] = (time.perf_counter() - tp) * 1e3
+        reply = ""
+        for delta in self.llm.stream(prompts.SYSTEM, user, self.settings.answer.max_answer_tokens):
+            reply += delta
+            yield Event("token", {"text": delta})
+        tv = time.perf_counter()
+        read = self.model_proposer.propose(prep.question, reply, shown, pool)
+        ballot = self._ballot(prep, self._judge(prep.question, read.proposals), read.refused)
+        d = decide(ballot)
+        timings["verify_ms"] = (verify_s + time.perf_counter() - tv) * 1e3
+        timings.update(self.llm.stats)
+        yield from self._done(q, prep, ballot, d, meta([f"model output: {reply.strip()!r}", *read.notes]))
+
+    def _done(self, question: str, prep: Prepared, b: Ballot, d: Decision, meta: Meta) -> Iterator[Event]:
+        answer = self._compose(question, prep, b, d, meta)
+        if not answer.refused:
+            for claim in split_claims(answer.answer):
+                ids = [answer.citations[m - 1].id for m in claim.markers if 1 <= m <= len(answer.citations)]
+                yield Event("claim", {"text": claim.text, "sentence_ids": ids})
         yield Event("done", {"answer": answer})
 
     def ask(

@@ -28,3 +28,6 @@ USER = "<evidence>\n{evidence}\n</evidence>\nQuestion: {question}\nAnswer:"
 EVIDENCE_LINE = "[{n}] {text}"
 
 EXTRACTIVE = "“{quote}”"
+
+# When no span is clear enough to be the short answer, the best sentence is quoted after this.
+QUOTED = "The closest the articles come: “{quote}”"

@@ -10,52 +10,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from qa import kinds
+from qa.kinds.base import Kind
 from qa.lexical import fold
 from qa.lexicon import names_a_person, synonymous
-from qa.nlp import content_keys, is_content, keys, negated, parse
+from qa.nlp import content_keys, is_content, keys, negated
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
 
-Kind = Literal["person", "identity", "date", "place", "number", "reason", "manner", "thing", "yesno"]
-
-PEOPLE = frozenset({"PERSON", "ORG", "NORP", "GPE"})
-DATES = frozenset({"DATE", "TIME"})
-PLACES = frozenset({"GPE", "LOC", "FAC", "ORG"})
-NUMBERS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"})
-ORGANISATIONS = frozenset({"ORG", "NORP"})
-# "how far / long / big ..." asks for a measure; "how" + verb asks for a manner.
-_MEASURE_ADVERBS = frozenset(
-    {"far", "long", "big", "large", "tall", "high", "old", "wide", "deep", "fast", "close", "near", "heavy"}
-)
-_COUNT_ADVERBS = frozenset({"many", "much", "often"})
-# The noun of a "what X" / "which X" question that names a type of answer.
-_TYPE_NOUNS: dict[str, tuple[Kind, frozenset[str]]] = {
-    **{w: ("date", DATES) for w in ("year", "date", "day", "month", "century", "decade", "era")},
-    "time": ("date", frozenset({"TIME"})),  # "what time": a clock time, not a day
-    **{
-        w: ("number", NUMBERS)
-        for w in ("number", "amount", "percentage", "percent", "proportion", "share", "rate", "total")
-    },
-    **{
-        w: ("place", PLACES)
-        for w in ("country", "city", "town", "state", "place", "nation", "region", "continent", "location")
-    },
-    **{w: ("person", PEOPLE) for w in ("person", "man", "woman", "who")},
-    **{
-        w: ("thing", ORGANISATIONS)
-        for w in ("company", "firm", "organisation", "organization", "agency", "group", "party", "airline")
-    },
-}
 # Parts of speech whose words may be matched by a synonym.
 _SYNONYM_TAGS = frozenset({"VERB", "NOUN", "ADJ"})
 _NOUNS = ("NOUN", "PROPN")
-# Entity labels that name one thing ("what day" and "two" are entities of spaCy's too, but name nothing).
-PROPER = frozenset(
-    {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE"}
-)
 _WH = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "why", "how"})
 
 
@@ -96,6 +64,8 @@ class Question:
     cause: bool = False
     # (lemma, coarse tag, match keys) of each focus word that a synonym may stand for
     senses: tuple[tuple[str, str, frozenset[str]], ...] = ()
+    # each of `proper` with the words the question says it in ("France" for "france")
+    said: tuple[tuple[str, str], ...] = ()
 
     def hits(self, tok: Token) -> frozenset[str]:
         """The focus keys a sentence token matches: its own keys, or those of a focus word it shares a
@@ -144,9 +114,10 @@ def read(q: Question, doc: Doc) -> Reading:
     return Reading(hits, matched, held, pred, fold(doc.text))
 
 
-def analyse(text: str) -> Question:
-    """Read the question form from the parse of `text`."""
-    doc = parse(text)
+def frame(doc: Doc) -> Question:
+    """Stage 3, read the question: its form, read once from its parse into the typed frame every later
+    stage receives."""
+    text = doc.text
     toks = list(doc)
     wh_i = next((i for i, t in enumerate(toks) if t.lower_ in _WH), None)
     wh = toks[wh_i].lower_ if wh_i is not None else ""
@@ -156,25 +127,18 @@ def analyse(text: str) -> Question:
     typed_head: frozenset[str] = frozenset()
     head_tok = None
     skip: set[int] = {wh_i} if wh_i is not None else set()
-    if wh in ("who", "whom", "whose"):
-        kind, labels = "person", PEOPLE
-        if _asks_who_someone_is(toks, wh_i):
+    if wh in kinds.WH:
+        kind, labels = kinds.WH[wh]
+        if kind == "person" and _asks_who_someone_is(toks, wh_i):
             # "Who is Ada Lovelace?" asks what the name is (a role, a description), not for another name.
             kind, labels = "identity", frozenset()
-    elif wh == "when":
-        kind, labels = "date", DATES
-    elif wh == "where":
-        kind, labels = "place", PLACES
-    elif wh == "why":
-        kind = "reason"
     elif wh == "how" and nxt is not None:
-        word = nxt.lower_
-        if word in _COUNT_ADVERBS or word in _MEASURE_ADVERBS:
-            wh = f"how {word}"
+        asked = kinds.by_how(nxt.lower_)
+        if asked is not None:
+            wh = f"how {nxt.lower_}"
             skip.add(nxt.i)
-            kind = "number"
-            labels = NUMBERS | (DATES if word in ("long", "old", "often") else frozenset())
-            if word in ("many", "much"):
+            kind, labels = asked
+            if nxt.lower_ in ("many", "much"):
                 # "how many American troops": the counted noun, which the number must count.
                 head_tok = next((t for t in toks[nxt.i + 1 : nxt.i + 4] if t.pos_ == "NOUN"), None)
         else:
@@ -202,7 +166,7 @@ def analyse(text: str) -> Question:
             skip.add(head_tok.i)
             head_tok = next((t for t in toks[head_tok.i + 1 : head_tok.i + 4] if t.pos_ == "NOUN"), head_tok)
         if head_tok is not None:
-            typed = _TYPE_NOUNS.get(head_tok.lemma_.lower())
+            typed = kinds.by_noun(head_tok.lemma_.lower())
             if typed:
                 kind, labels = typed
                 skip.add(head_tok.i)  # "what year": the type, not a word the sentence must hold
@@ -247,8 +211,9 @@ def analyse(text: str) -> Question:
         focus=focus,
         names=frozenset(fold(e.text) for e in doc.ents),
         proper=frozenset(
-            fold(e.text) for e in doc.ents if e.label_ in PROPER or any(ch.isdigit() for ch in e.text)
+            fold(e.text) for e in doc.ents if e.label_ in kinds.PROPER or any(ch.isdigit() for ch in e.text)
         ),
+        said=tuple((fold(e.text), e.text) for e in doc.ents),
         predicate=pred,
         cause=cause,
         attribute=head_tok.lemma_.lower() if head_tok is not None and verb is None and pred else "",

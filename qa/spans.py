@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from qa import kinds
 from qa.nlp import keys, negated
 from qa.question import Question
 
@@ -45,7 +46,7 @@ def sentence_spans(doc: Doc, q: Question, max_tokens: int) -> list[tuple[int, in
     if "TIME" in q.labels:
         for a, b in _clock_spans(doc):
             out[(a, b)] = "TIME"
-    if q.kind in ("reason", "manner", "thing", "yesno"):
+    if kinds.get(q.kind).clauses:
         for a, b in _clauses(doc, q):
             out.setdefault((a, b), "CLAUSE")
     return [(a, b, lab) for (a, b), lab in out.items() if b > a]

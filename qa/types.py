@@ -69,7 +69,12 @@ class Answer(BaseModel):
     mode: str = Field(
         default="",
         description="generated (the model's answer, verified) | extractive (a span the pipeline found) "
-        "| refused",
+        "| quoted (no span is clear: the best sentence, quoted, and no short answer) | refused",
+    )
+    confidence: float | None = Field(
+        default=None,
+        description="How sure the pipeline is that the cited sentence answers the question: the "
+        "calibrated answerability logit as a probability in [0, 1]; null on refusal.",
     )
     short_answer: str = Field(
         default="", description="The short answer the text leads with; empty on refusal."

@@ -16,16 +16,16 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from index.settings import field_default
+from qa.candidates import Proposal, Verdict
+from qa.kinds import type_fit
+from qa.kinds.base import DATES, NUMBERS
 from qa.lexical import fold, numbers
 from qa.nlp import content_keys, is_content, keys, negated, predicate
 from qa.question import Question, read
-from qa.settings import AnswerSettings
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
-# A claim must share this much of its content with the sentence it rests on.
 # What a small model wraps around an answer: "Answer:", "<evidence>", "[1]" glued to a word, quotes.
 _TAGS = re.compile(r"</?\s*(evidence|answer|question|context|s)\s*>|<\|[^|>]*\|>", re.IGNORECASE)
 _LINES = re.compile(r"^\s*question\s*:.*$|^\s*(final\s+)?answer\s*:\s*", re.IGNORECASE | re.MULTILINE)
@@ -68,6 +68,60 @@ def locate(answer: str, sentence: str) -> tuple[int, int] | None:
 
 def _span(doc: Doc, start: int, end: int) -> Span | None:
     return doc.char_span(start, end, alignment_mode="expand")
+
+
+class RuleVerifier:
+    """Stage 5, verify, by rules: a proposal is kept only when it can be an answer at all (not longer
+    than one, not a repeat of the question) and its sentence states it as the answer to this question
+    (its role, the polarity, the answer kind)."""
+
+    def __init__(self, max_span_tokens: int, kind_mismatch: float) -> None:
+        self.max_span_tokens = max_span_tokens
+        self.kind_mismatch = kind_mismatch
+
+    def verify(self, q: Question, p: Proposal) -> Verdict:
+        """The verdict on one proposal, with its reason when it is rejected."""
+        doc = p.evidence.doc
+        span = _span(doc, p.start, p.end)
+        if span is None or len(span) > self.max_span_tokens and p.label != "CLAUSE":
+            return Verdict(False, "longer than an answer")
+        why = _no_answer(q, span, p.label)
+        if why:
+            return Verdict(False, why)
+        r = role(q, doc, p.start, p.end)
+        if r is False:
+            return Verdict(False, "it belongs to another verb than the question's", role=r)
+        if not negation_agrees(q, doc):
+            return Verdict(False, "the sentence's polarity is not the question's", role=r)
+        fit = type_fit(p.label, q, span, self.kind_mismatch)
+        if fit < 0:
+            return Verdict(False, f"a {p.label} cannot answer a {q.kind} question", fit, r)
+        return Verdict(True, "", fit, r)
+
+
+def _no_answer(q: Question, span: Span, label: str) -> str:
+    """Why the span cannot be an answer at all, whatever its sentence says; "" when it can."""
+    span_keys = content_keys(span)
+    if label not in NUMBERS | DATES | {"CLAUSE"} and not span_keys:
+        return "it says nothing"
+    seen = read(q, span.doc)
+    new = content_keys(t for t in span if not seen.hits[t.i]) - q.focus - q.head  # a synonym repeats, too
+    folded = fold(span.text)
+    if span_keys and not new and folded not in q.names:
+        return "it only repeats the question"  # "the district" for "which district"
+    if (
+        q.head
+        and keys(span.root) & q.head
+        and not any(t.pos_ == "PROPN" or t.ent_type_ or t.like_num for t in span)
+    ):
+        return "it describes the one asked for without naming it"  # "a key district" for "which district"
+    if q.names and folded in q.names:
+        return "it is a name the question gives"
+    if label != "CLAUSE" and q.given and q.given <= span_keys and len(span_keys - q.given) <= 1:
+        return (
+            "it is the question's own subject"  # with a title at most ("Councillor X" for "what did X say")
+        )
+    return ""
 
 
 def predicate_tokens(q: Question, doc: Doc) -> list[Token]:
@@ -144,9 +198,7 @@ class ClaimCheck:
     reason: str = ""
 
 
-def claim_supported(
-    claim: Doc, evidence: Doc, min_coverage: float = field_default(AnswerSettings, "min_claim_coverage")
-) -> ClaimCheck:
+def claim_supported(claim: Doc, evidence: Doc, min_coverage: float) -> ClaimCheck:
     """Does the evidence sentence state the claim? Numbers and names must be there, most content words
     too, and every clause of the claim must have its predicate in the evidence with the same subject and
     the same polarity."""

@@ -16,27 +16,9 @@ environment variable; a tuned weight without a refit would answer worse on every
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-# Features the answerability logit reads directly, besides the sentence and span scores. Empty: with the
-# 13 unanswerable questions of the set it is fitted on, more inputs only fitted noise (a positive weight
-# for question words the corpus never uses, for one).
-ANSWERABILITY_FEATURES: tuple[str, ...] = ()
-# Features that describe the sentence, the same for every span of it.
-SENTENCE_FEATURES = frozenset(
-    {
-        "cover",
-        "context",
-        "missing_max",
-        "names_missing",
-        "sim",
-        "rel_sim",
-        "rank",
-        "files",
-        "negation",
-    }
-)
+from qa.score import SENTENCE_FEATURES, SPAN_FEATURES, Features, SentenceFeatures, SpanFeatures
 
 
 def _sentence() -> dict[str, float]:
@@ -83,35 +65,44 @@ def _answerable() -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Weights:
-    """Sentence and span weights, their mix, the answerability logit, its threshold, and the bar for
-    overruling a model's refusal."""
+    """Sentence and span weights, their mix, the answerability logit and its two thresholds, and the bar
+    for overruling a model's refusal. The rule scorer (qa/seams.py `Scorer`)."""
 
     sentence: dict[str, float] = field(default_factory=_sentence)
     span: dict[str, float] = field(default_factory=_span)
     mix: float = 1.0
     answerable: dict[str, float] = field(default_factory=_answerable)
-    threshold: float = 0.271  # fitted with it: ≤ 5 % of answerable questions refused there
+    # Below `threshold` the evidence is off the question: a refusal. Fitted with the logit: ≤ 5 % of the
+    # answerable questions refused there.
+    threshold: float = 0.271
+    # At or above `answer` a span of the rules is clear enough to be the short answer; between the two
+    # the best sentence is quoted. Fitted on squad2-complexity (200, seed 1) and news-multisource with
+    # `python -m qa.eval.fit --set … --set … --outcomes`: the value above which the rules' short answers,
+    # counted together, are right more often than wrong (+1 a good one, -1 a wrong one or one to an
+    # unanswerable question). The rules are seldom clear: on squad2-complexity their short answer is
+    # right for under a third of the questions at any score. A verified phrase of the model's needs only
+    # `threshold`: it was read by a model, then checked.
+    answer: float = 1.852
     # A model's refusal is overruled only above this: the 90th percentile of the answerable questions'
     # logits on news-multisource (the evidence clearly answers).
     clear: float = 2.0
 
-    def sentence_score(self, f: Mapping[str, float]) -> float:
-        """The weighted sum of a candidate's sentence features."""
-        return sum(self.sentence.get(k, 0.0) * v for k, v in f.items() if k in SENTENCE_FEATURES)
+    def sentence_score(self, f: SentenceFeatures) -> float:
+        """The weighted sum of a sentence's features."""
+        return sum(self.sentence.get(k, 0.0) * getattr(f, k) for k in SENTENCE_FEATURES)
 
-    def span_score(self, f: Mapping[str, float]) -> float:
-        """The weighted sum of a candidate's span features."""
-        return sum(self.span.get(k, 0.0) * v for k, v in f.items() if k not in SENTENCE_FEATURES)
+    def span_score(self, f: SpanFeatures) -> float:
+        """The weighted sum of a span's features."""
+        return sum(self.span.get(k, 0.0) * getattr(f, k) for k in SPAN_FEATURES)
 
-    def candidate(self, f: Mapping[str, float]) -> float:
+    def candidate(self, f: Features) -> float:
         """One number to order candidates by: the sentence's score plus `mix` times the span's."""
-        return self.sentence_score(f) + self.mix * self.span_score(f)
+        return self.sentence_score(f.sentence) + self.mix * self.span_score(f.span)
 
-    def answerability(self, sentence: float, span: float, f: Mapping[str, float]) -> float:
-        """The logit that the chosen sentence and span answer the question (`f`: the span's features)."""
+    def answerability(self, sentence: float, span: float) -> float:
+        """The logit that the chosen sentence and span answer the question."""
         a = self.answerable
-        logit = a.get("bias", 0.0) + a.get("sentence", 0.0) * sentence + a.get("span", 0.0) * span
-        return logit + sum(a.get(k, 0.0) * f.get(k, 0.0) for k in ANSWERABILITY_FEATURES)
+        return a.get("bias", 0.0) + a.get("sentence", 0.0) * sentence + a.get("span", 0.0) * span
 
 
 WEIGHTS = Weights()

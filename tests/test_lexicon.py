@@ -10,9 +10,14 @@ import pytest
 from qa.lexical import content_words, fold, stem
 from qa.lexicon import base_form, other_kind, synonymous
 from qa.nlp import keys, parse
-from qa.propose import _head_fit
-from qa.question import analyse, read
+from qa.question import Question, frame, read
+from qa.score import head_fit as _head_fit
 from qa.verify import locate, predicate_tokens
+
+
+def analyse(text: str) -> Question:
+    """The question's frame, as the pipeline reads it from the parse."""
+    return frame(parse(text))
 
 
 @pytest.mark.parametrize(

@@ -58,3 +58,12 @@ formatted
 as_dict
 # nltk: WordNetCorpusReader.__init__ calls `map_wn`, which qa/lexicon.py overrides (no version mapping).
 map_wn
+
+# The score stage's typed features: qa/weights.py reads every field by name (getattr over
+# qa.score.SENTENCE_FEATURES / SPAN_FEATURES), and the fit stores them with `Features.as_dict`.
+missing_max
+rel_sim
+negation
+linked
+novel
+votes

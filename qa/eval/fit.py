@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import re
 import string
@@ -26,10 +27,9 @@ import numpy as np
 from index.build import index_corpus
 from index.settings import IndexSettings
 from qa.pipeline import Pipeline
-from qa.propose import extractive
-from qa.question import analyse
+from qa.score import SENTENCE_FEATURES, SPAN_FEATURES
 from qa.settings import AnswerSettings, Settings
-from qa.weights import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, WEIGHTS, Weights
+from qa.weights import WEIGHTS, Weights
 
 MAX_FALSE_REFUSAL = 0.05  # the product would rather answer with evidence than refuse a fair question
 
@@ -90,10 +90,9 @@ def collect(set_dir: Path, data_dir: Path, sample: int | None, seed: int) -> lis
     pipe = Pipeline(settings, llm=_NoModel())
     rows = []
     for item in qs:
-        info = analyse(item["q"])
-        ret = pipe.retriever.retrieve(item["q"])
-        pool = pipe._evidence(ret.groups[:8])
-        cands = extractive(info, pool, pipe.retriever.idf, WEIGHTS, settings.answer)
+        prep = pipe.prepare(item["q"])  # the same call answering makes
+        pool = prep.gathered.pool if prep is not None else []
+        cands = prep.candidates if prep is not None else []
         gold = item.get("answers") or []
         spans = _gold_spans(item)
         sids = [ev.sentence.id for ev in pool]
@@ -108,10 +107,12 @@ def collect(set_dir: Path, data_dir: Path, sample: int | None, seed: int) -> lis
                 "gold": gold,
                 "holds": holds,
                 "sentences": [ev.sentence.text for ev in pool],
+                # each evidence sentence's score, best first, as (index into pool, score)
+                "ranked": [(sids.index(ev.sentence.id), sc) for ev, sc in prep.sentences] if prep else [],
                 "cands": [
                     {
                         "text": c.text,
-                        "f": dict(c.features),
+                        "f": c.features.as_dict(),
                         "sent": sids.index(c.evidence.sentence.id),
                         "good": bool(gold) and max(f1(c.text, g) for g in gold) >= 0.5,
                     }
@@ -135,20 +136,28 @@ def _listwise(data: list[tuple[np.ndarray, np.ndarray]], w: np.ndarray, epochs: 
     return w
 
 
+def _sent(w: Weights, f: dict[str, float]) -> float:
+    return sum(w.sentence.get(k, 0.0) * f.get(k, 0.0) for k in SENTENCE_FEATURES)
+
+
+def _span(w: Weights, f: dict[str, float]) -> float:
+    return sum(w.span.get(k, 0.0) * f.get(k, 0.0) for k in SPAN_FEATURES)
+
+
 def _per_sentence(r: dict[str, Any], weights: Weights) -> dict[int, tuple[dict[str, Any], float, float]]:
     """For each sentence with candidates: its best span (by span score), sentence score, span score."""
     out: dict[int, tuple[dict[str, Any], float, float]] = {}
     for c in r["cands"]:
-        sp = weights.span_score(c["f"])
+        sp = _span(weights, c["f"])
         if c["sent"] not in out or sp > out[c["sent"]][2]:
-            out[c["sent"]] = (c, weights.sentence_score(c["f"]), sp)
+            out[c["sent"]] = (c, _sent(weights, c["f"]), sp)
     return out
 
 
 def fit(rows: list[dict[str, Any]], base: Weights) -> Weights:
     """Sentence weights (which sentence holds the gold span), then span weights (which span of a gold
     sentence matches the gold answer), then the mix."""
-    s_names = sorted(SENTENCE_FEATURES - {"names_missing"})
+    s_names = sorted(set(SENTENCE_FEATURES) - {"names_missing"})
     sent_data = []
     for r in rows:
         if not r["answerable"] or not any(r["holds"]):
@@ -207,7 +216,7 @@ def fit_answerable(rows: list[dict[str, Any]], weights: Weights, epochs: int = 3
         ch = _choice(r, weights)
         if ch is None:
             continue
-        xs.append([1.0, ch[1], ch[2]] + [ch[0]["f"].get(k, 0.0) for k in ANSWERABILITY_FEATURES])
+        xs.append([1.0, ch[1], ch[2]])
         ys.append(1.0 if r["answerable"] else 0.0)
     x: np.ndarray = np.array(xs)
     y: np.ndarray = np.array(ys)
@@ -220,7 +229,7 @@ def fit_answerable(rows: list[dict[str, Any]], weights: Weights, epochs: int = 3
         w -= 0.1 * (z.T @ (p - y) / len(y) + 0.001 * w)
     raw = w / sd
     raw[0] = w[0] - float((w[1:] * mu[1:] / sd[1:]).sum())
-    names = ["bias", "sentence", "span", *ANSWERABILITY_FEATURES]
+    names = ["bias", "sentence", "span"]
     return {n: round(float(v), 3) for n, v in zip(names, raw, strict=True)}
 
 
@@ -230,7 +239,7 @@ def evaluate(rows: list[dict[str, Any]], weights: Weights) -> dict[str, float]:
     tops = []
     for r in rows:
         ch = _choice(r, weights)
-        a = weights.answerability(ch[1], ch[2], ch[0]["f"]) if ch is not None else float("-inf")
+        a = weights.answerability(ch[1], ch[2]) if ch is not None else float("-inf")
         tops.append((a, ch[0] if ch else None, r))
     ans = [t for t in tops if t[2]["answerable"]]
     una = [t for t in tops if not t[2]["answerable"]]
@@ -257,10 +266,48 @@ def evaluate(rows: list[dict[str, Any]], weights: Weights) -> dict[str, float]:
     }
 
 
+def _outcome_inputs(r: dict[str, Any], w: Weights) -> tuple[float, bool, bool, bool]:
+    """(logit, a short answer is possible, the short answer is good, the quoted sentence holds gold),
+    as qa/decide.py computes them."""
+    ch = _choice(r, w)
+    if ch is not None:
+        quote = ch[0]["sent"]
+        return w.answerability(ch[1], ch[2]), True, bool(ch[0]["good"]), bool(r["holds"][quote])
+    if not r["ranked"]:
+        return float("-inf"), False, False, False
+    lead, score = r["ranked"][0]
+    return w.answerability(score, 0.0), False, False, bool(r["holds"][lead])
+
+
+def fit_outcomes(rows: list[dict[str, Any]], w: Weights) -> dict[str, float]:
+    """The short-answer threshold: a short answer only where it is more often right than wrong (each
+    question above it scores +1 for a good short answer, -1 for a wrong one or for an unanswerable
+    question); and the share of answerable questions whose answer then holds a gold answer, with the
+    quoted sentence below it, against the best sentence quoted always."""
+    items = [(*_outcome_inputs(r, w), r["answerable"]) for r in rows]
+    best_t, best_u = w.answer, -math.inf
+    for t in sorted({a for a, ok, *_ in items if ok and a != -math.inf}):
+        u = sum((1 if good and ans else -1) for a, ok, good, _, ans in items if ok and a >= t)
+        if u > best_u:
+            best_t, best_u = t, u
+    ans = [it for it in items if it[4]]
+    holds = sum(
+        1 for a, ok, good, held, _ in ans if a >= w.threshold and (good if ok and a >= best_t else held)
+    )
+    return {
+        "answer": round(best_t, 3),
+        "short_answers": sum(1 for a, ok, *_ in items if ok and a >= best_t),
+        "holds_gold": round(holds / max(len(ans), 1), 3),
+        "quoted_always_holds_gold": round(sum(1 for *_, held, _ in ans if held) / max(len(ans), 1), 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m qa.eval.fit`: fit on one set and print the weights, or report them (--no-fit)."""
     ap = argparse.ArgumentParser(prog="python -m qa.eval.fit", description=__doc__)
-    ap.add_argument("--set", required=True, help="a folder with corpus/ and questions.json")
+    ap.add_argument(
+        "--set", required=True, action="append", help="a folder with corpus/ and questions.json (repeatable)"
+    )
     ap.add_argument("--data", default="data/fit", help="where the set's index is kept")
     ap.add_argument("--sample", type=int, default=None)
     ap.add_argument("--seed", type=int, default=1)
@@ -270,11 +317,23 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the sentence and span weights, fit only the answerability logit on this set",
     )
+    ap.add_argument(
+        "--outcomes",
+        action="store_true",
+        help="keep every weight, fit only the short-answer threshold (Weights.answer) on the sets given",
+    )
     args = ap.parse_args(argv)
-    set_dir = Path(args.set)
-    rows = collect(set_dir, Path(args.data) / set_dir.name, args.sample, args.seed)
-    print(f"current weights on {set_dir.name}: {evaluate(rows, WEIGHTS)}", file=sys.stderr)
+    rows = []
+    for name in args.set:
+        set_dir = Path(name)
+        got = collect(set_dir, Path(args.data) / set_dir.name, args.sample, args.seed)
+        print(f"current weights on {set_dir.name}: {evaluate(got, WEIGHTS)}", file=sys.stderr)
+        print(f"outcomes on {set_dir.name}: {fit_outcomes(got, WEIGHTS)}", file=sys.stderr)
+        rows += got
     if args.no_fit:
+        return 0
+    if args.outcomes:
+        print(f"answer={fit_outcomes(rows, WEIGHTS)!r}")
         return 0
     if args.answerability_only:
         fitted = Weights(
@@ -286,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         fitted = fit(rows, WEIGHTS)
     report = evaluate(rows, fitted)
-    print(f"fitted on {set_dir.name}: {report}", file=sys.stderr)
+    print(f"fitted on {', '.join(args.set)}: {report}", file=sys.stderr)
     print(f"sentence={fitted.sentence!r}")
     print(f"span={fitted.span!r}")
     print(f"mix={fitted.mix} answerable={fitted.answerable!r} threshold={report['threshold']}")
