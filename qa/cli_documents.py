@@ -38,6 +38,9 @@ def _line(d: DocumentStatus) -> str:
 
 def cmd_add(args: argparse.Namespace, settings: Callable[[argparse.Namespace], Settings]) -> int:
     """Save the files into the corpus folder and index them; exit 1 when any is not ready."""
+    for f in args.files:  # every file is checked before any is added
+        if not Path(f).is_file():
+            raise CorpusError(f"Cannot read {f}: it is not a file. Check the path and try again.")
     docs = _documents(settings(args))
     results = []
     for f in args.files:

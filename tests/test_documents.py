@@ -173,3 +173,40 @@ def test_a_killed_servers_queue_is_indexed_when_it_starts_again(docs: Documents)
     assert resumed.wait(["velmora.txt"], 120)
     assert _status(resumed)["velmora.txt"][:2] == ("ready", 5)
     assert '"pending": []' in (s.index.data_dir / "documents-pending.json").read_text()
+
+
+def test_qa_add_documents_and_remove(docs: Documents, tmp_path: Path) -> None:
+    """The real commands (a subprocess each) over the fixture's folder, outputs compared whole."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "QA_DATA_DIR": str(docs.settings.index.data_dir),
+        "QA_CORPUS_DIR": str(docs.folder),
+        "QA_MAX_UPLOAD_MB": "0.01",
+    }
+
+    def qa(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "qa.cli", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+
+    (tmp_path / "velmora.txt").write_text(ARTICLE)
+    (tmp_path / "empty.md").write_text("")
+    assert qa("add", "velmora.txt", "missing.txt").stderr == (
+        "error: Cannot read missing.txt: it is not a file. Check the path and try again.\n"
+    )
+    assert not (docs.folder / "velmora.txt").exists()  # nothing is added when one file is missing
+    got = qa("add", "velmora.txt", "empty.md")
+    assert (got.returncode, got.stdout) == (1, "added velmora.txt: ready, 5 sentence(s)\n")
+    assert got.stderr == "empty.md: skipped: an empty file\n"
+    seeds = sorted(p.name for p in SEEDS.glob("*.txt"))[:2]
+    listed = qa("documents").stdout.splitlines()
+    assert [line.split(":")[0] for line in listed] == [*seeds, "velmora.txt"]
+    assert listed[-1] == "velmora.txt: ready, 5 sentence(s)"
+    got = qa("remove", "velmora.txt")
+    assert (got.returncode, got.stdout) == (0, "removed velmora.txt\n")
+    got = qa("remove", "velmora.txt")
+    assert got.returncode == 1 and "No article is named 'velmora.txt'" in got.stderr
+    assert [line.split(":")[0] for line in qa("documents").stdout.splitlines()] == seeds
