@@ -79,7 +79,8 @@ def format_answer(answer: object) -> str:
         lines.append(footnote_head(k, c))
         lines.append(textwrap.fill(f"“{c.quote}”", 100, initial_indent="    ", subsequent_indent="    "))
     lines.append("")
-    lines.append(f"({answer.model}, {answer.mode}, {answer.timings.get('total_ms', 0) / 1000:.1f}s)")
+    sure = f", confidence {answer.confidence:.2f}" if answer.confidence is not None else ""
+    lines.append(f"({answer.model}, {answer.mode}{sure}, {answer.timings.get('total_ms', 0) / 1000:.1f}s)")
     return "\n".join(lines)
 
 

@@ -360,4 +360,4 @@ def load_settings(**changes: Any) -> Settings:
     except ValidationError as e:
         from qa.settings_errors import explain
 
-        raise SettingsError(explain(e)) from e
+        raise SettingsError(explain(e, SECTIONS, env_names, flat_name)) from e

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index.sentences import split_sentences
+from index.settings import IndexSettings
 from qa.eval.baseline import REFUSAL_CUES, chunk_citation, locate, map_markers
 from qa.eval.citations import Sources, invalid_reason
 
@@ -46,7 +47,9 @@ def test_map_markers(answer: str, n_sources: int, rewritten: str, cited: list[in
 def test_chunk_citation_is_valid_only_when_it_is_one_sentence(chunk: str, valid: bool, sentence: int) -> None:
     c = chunk_citation(FILE, chunk, TEXT, SENTS)
     assert c.sentence == sentence
-    assert (invalid_reason(c.model_dump(), Sources({FILE: TEXT})) is None) is valid
+    assert (
+        invalid_reason(c.model_dump(), Sources({FILE: TEXT}, IndexSettings().max_sentence_chars)) is None
+    ) is valid
     if sentence:
         assert TEXT[c.start : c.end] == c.quote
 

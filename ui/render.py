@@ -26,6 +26,7 @@ _MODE_LABEL = {
     "generated": "written by the model, checked against the cited sentences",
     "aligned": "written by the model; citations found by checking each sentence",
     "extractive": "found in the articles: the short answer and the sentence that states it, checked",
+    "quoted": "no short answer is clear: the sentence of the articles that comes closest, quoted",
 }
 # A text longer than this is shown around the cited sentence (a whole book would stall the browser).
 MAX_SOURCE_CHARS = 200_000
@@ -144,7 +145,7 @@ def render_source(
         return "hl" if sid == c.id else ("also" if sid in others else "")
 
     if isinstance(doc, SourceView) and doc.text is not None:
-        return _text_source(doc, doc.text, turn, k, c, reported, tint)
+        return _text_source(doc, doc.text, (turn, k, c), reported, tint)
     rows = []
     prev = 0
     for s in doc.sentences:
@@ -157,15 +158,14 @@ def render_source(
 def _text_source(
     doc: SourceView,
     text: str,
-    turn: int,
-    k: int,
-    c: Citation,
+    cited_as: tuple[int, int, Citation],
     reported: dict[str, Any] | None,
     tint: Callable[[str], str],
 ) -> str:
     """The text read from the file, with the indexed sentences as spans (the cited one highlighted, other
     cited ones tinted), what was not indexed dimmed, and page marks for a PDF. A very long text is shown
-    around the cited sentence."""
+    around the cited sentence. `cited_as`: the chat turn, the citation's number and the citation."""
+    turn, k, c = cited_as
     cited = next((s for s in doc.sentences if s.id == c.id), None)
     lo, hi = 0, len(text)
     if hi > MAX_SOURCE_CHARS:

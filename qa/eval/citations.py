@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.sentences import Sentence, split_sentences
-from index.settings import IndexSettings, field_default
 from qa.cite import MARKER, marker_numbers, split_claims, support
 from qa.eval.pairs import Evidence
 
@@ -18,7 +17,7 @@ class Sources:
     """The corpus as the scorer sees it: each file's exact text and its sentences (split on demand)."""
 
     def __init__(
-        self, texts: Mapping[str, str], max_chars: int = field_default(IndexSettings, "max_sentence_chars")
+        self, texts: Mapping[str, str], max_chars: int
     ) -> None:
         self._texts = dict(texts)
         self._max_chars = max_chars  # as the index split them (`IndexSettings.max_sentence_chars`)

@@ -1,0 +1,126 @@
+"""Table tests of the decision's three outcomes (answer, quoted, refused) and of the answer the pipeline
+composes for each, over real parses of made-up sentences; the weights and thresholds are set by each row,
+so a row checks the decision rule, not a fitted value."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.sentences import Sentence
+from qa.candidates import Proposal
+from qa.compose import Meta, compose
+from qa.decide import Ballot, decide
+from qa.evidence import Evidence
+from qa.kinds import type_fit
+from qa.nlp import parse
+from qa.question import Question, frame
+from qa.retrieve import Group, Hit
+from qa.score import scored, sentence_features
+from qa.settings import AnswerSettings
+from qa.spans import sentence_spans
+from qa.verify import RuleVerifier
+from qa.weights import Weights
+
+SENTENCES = [
+    "The harbour bridge was opened by Mayor Ada Brandt in 1998.",
+    "The ferry company said traffic across the water fell sharply.",
+]
+KNOBS = AnswerSettings()
+
+
+def _evidence(texts: list[str]) -> list[Evidence]:
+    out = []
+    for rank, text in enumerate(texts):
+        s = Sentence(f"a{rank}.txt", 1, 0, len(text), text)
+        out.append(
+            Evidence(Group([Hit(s, 1.0 - rank / 10, 0.8 - rank / 10)]), parse(text), rank, top_sim=0.8)
+        )
+    return out
+
+
+def _ballot(question: str, weights: Weights, model_refused: bool = False) -> tuple[Question, Ballot]:
+    q = frame(parse(question))
+    pool = _evidence(SENTENCES)
+    verifier = RuleVerifier(KNOBS.max_span_tokens, KNOBS.kind_mismatch)
+    spans = [
+        Proposal(ev.sentence.text[a:b], ev, a, b, label)
+        for ev in pool
+        for a, b, label in sentence_spans(ev.doc, q, KNOBS.max_span_tokens)
+    ]
+    cands = scored(q, [(p, verifier.verify(q, p)) for p in spans], weights, lambda k: 1.0)
+    sentences = sorted(
+        ((ev, weights.sentence_score(sentence_features(q, ev, lambda k: 1.0))) for ev in pool),
+        key=lambda x: -x[1],
+    )
+    return q, Ballot(q, cands, sentences, weights, model_refused)
+
+
+# `answer` and `threshold` bracket the logit of the row's best span: above both a short answer, between
+# them the sentence quoted, below both a refusal.
+@pytest.mark.parametrize(
+    ("answer", "threshold", "refused_by_model", "outcome"),
+    [
+        (-50.0, -60.0, False, "answer"),
+        (50.0, -60.0, False, "quoted"),
+        (50.0, 40.0, False, "refused"),
+        (-50.0, -60.0, True, "refused"),  # the model found nothing and nothing clears `clear`
+    ],
+)
+def test_the_three_outcomes(answer: float, threshold: float, refused_by_model: bool, outcome: str) -> None:
+    weights = Weights(answer=answer, threshold=threshold, clear=100.0)
+    q, ballot = _ballot("Who opened the harbour bridge?", weights, refused_by_model)
+    d = decide(ballot)
+    assert d.outcome == outcome, d.reason
+    composed = compose(q.text, d, [], Meta("m", "llamacpp"), KNOBS)
+    assert composed.mode == {"answer": "extractive", "quoted": "quoted", "refused": "refused"}[outcome]
+    if outcome == "answer":
+        assert composed.short_answer == "Ada Brandt" and composed.citations[0].answer_start is not None
+        assert 0.0 < (composed.confidence or 0.0) <= 1.0
+    elif outcome == "quoted":
+        assert composed.short_answer == "" and composed.answer.startswith("The closest the articles come:")
+        assert composed.citations[0].quote == SENTENCES[0] and "[1]" in composed.answer
+        assert "no span is clear enough" in composed.notes[0]
+    else:
+        assert composed.refused and composed.citations == [] and composed.notes[0]
+
+
+def test_a_name_no_article_mentions_is_refused_whatever_the_score() -> None:
+    q, ballot = _ballot("Who opened the harbour bridge in Lisbon?", Weights(answer=-50.0, threshold=-60.0))
+    d = decide(ballot)
+    assert d.outcome == "refused" and "Lisbon" in d.reason
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "phrase", "fits"),
+    [
+        # who: a person's name; never a nationality word describing someone, an adjective or a sum
+        ("Who signed the treaty?", "Dutch officials and Ada Brandt signed the treaty.", "Ada Brandt", True),
+        ("Who signed the treaty?", "Dutch officials and Ada Brandt signed the treaty.", "Dutch", False),
+        (
+            "Who paid for the bridge?",
+            "The city paid 40 million euros for the bridge.",
+            "40 million euros",
+            False,
+        ),
+        # where: a place, never a measure
+        ("Where was the bridge built?", "The bridge was built in Porto, 3 km from the sea.", "Porto", True),
+        ("Where was the bridge built?", "The bridge was built in Porto, 3 km from the sea.", "3 km", False),
+        # how long (measure): a length, not a count of things
+        ("How long is the bridge?", "The bridge is 400 metres long and has 12 pillars.", "400 metres", True),
+        # when: a date
+        (
+            "When was the bridge opened?",
+            "The bridge was opened on 4 May 1998 by the mayor.",
+            "4 May 1998",
+            True,
+        ),
+    ],
+)
+def test_each_answer_kind_says_which_spans_fit(question: str, sentence: str, phrase: str, fits: bool) -> None:
+    q = frame(parse(question))
+    doc = parse(sentence)
+    start = sentence.index(phrase)
+    span = doc.char_span(start, start + len(phrase), alignment_mode="expand")
+    assert span is not None
+    label = next((e.label_ for e in doc.ents if e.start_char <= start < e.end_char), "NP")
+    assert (type_fit(label, q, span, KNOBS.kind_mismatch) >= 0) is fits, (q.kind, label)
