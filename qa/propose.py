@@ -131,7 +131,7 @@ class ModelProposer:
                 if fold(p.text) in fold(text) and p.label != "CLAUSE" and self.verifier.verify(q, p).kept
             ]
             if spans:
-                return [*_coordinated(spans, pool[i]), *spans]
+                return _coordinated(spans, pool[i]) or spans
         return []
 
 
