@@ -16,9 +16,7 @@ from qa.eval.pairs import Evidence
 class Sources:
     """The corpus as the scorer sees it: each file's exact text and its sentences (split on demand)."""
 
-    def __init__(
-        self, texts: Mapping[str, str], max_chars: int
-    ) -> None:
+    def __init__(self, texts: Mapping[str, str], max_chars: int) -> None:
         self._texts = dict(texts)
         self._max_chars = max_chars  # as the index split them (`IndexSettings.max_sentence_chars`)
         self._sentences: dict[str, list[Sentence]] = {}
