@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from index.settings import IndexSettings
 from qa.eval.citations import Sources, dangling_markers, evidence_hit, invalid_reason, score_claims
 from qa.eval.metrics import (
     check_floors,
@@ -19,6 +20,8 @@ from qa.eval.metrics import (
     summarize,
 )
 from qa.eval.pairs import Evidence, Pair
+
+MAX_CHARS = IndexSettings().max_sentence_chars
 
 A = "a.txt"
 B = "b.txt"
@@ -36,13 +39,13 @@ DOSHI = "The Taliban took Doshi."
 
 @pytest.fixture(scope="module")
 def src() -> Sources:
-    return Sources(TEXTS)
+    return Sources(TEXTS, MAX_CHARS)
 
 
 def cite(of: str, n: int, **override: Any) -> dict[str, Any]:
     """A citation of sentence n of file `of`, exactly as a correct pipeline would produce it; then
     `override` changes fields."""
-    s = Sources(TEXTS).sentence(of, n)
+    s = Sources(TEXTS, MAX_CHARS).sentence(of, n)
     assert s is not None
     c: dict[str, Any] = {
         "id": s.id,

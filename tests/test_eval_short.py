@@ -15,10 +15,13 @@ from typing import Any
 import pytest
 
 from index.sentences import split_sentences
+from index.settings import IndexSettings
 from qa.eval import short
 from qa.eval.citations import Sources
 from qa.eval.metrics import score_record, summarize
 from qa.eval.pairs import Evidence, Pair
+
+MAX_CHARS = IndexSettings().max_sentence_chars
 
 FILE = "r.txt"
 TEXT = "The Rhine is 1,230 km long. It empties into the North Sea.\n\nBasel lies on the Rhine."
@@ -197,20 +200,20 @@ CASES: list[tuple[Pair, dict[str, Any], dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("pair", "rec", "expected"), CASES)
 def test_score_record_short_metrics(pair: Pair, rec: dict[str, Any], expected: dict[str, Any]) -> None:
-    got = score_record(pair, rec, Sources({FILE: TEXT}))
+    got = score_record(pair, rec, Sources({FILE: TEXT}, MAX_CHARS))
     for key, value in expected.items():
         assert got[key] == (pytest.approx(value) if isinstance(value, float) else value), key
 
 
 def test_span_pairs_have_sentence_gold_for_retrieval() -> None:
     rec = record("1,230 km [1].", [cite(1)]) | {"retrieved": [f"{FILE}#2", f"{FILE}#1"]}
-    got = score_record(LENGTH, rec, Sources({FILE: TEXT}))
+    got = score_record(LENGTH, rec, Sources({FILE: TEXT}, MAX_CHARS))
     assert got["gold_ids"] == [f"{FILE}#1"]
     assert got["rr"] == 0.5 and got["recall@5"] == 1.0
 
 
 def test_summary_of_hand_computed_records() -> None:
-    src = Sources({FILE: TEXT})
+    src = Sources({FILE: TEXT}, MAX_CHARS)
     recs = [r for _, r, _ in CASES]
     for pair, r, _ in CASES:
         r["metrics"] = score_record(pair, r, src)
@@ -231,7 +234,7 @@ def test_shipped_style_pairs_use_their_answer_groups() -> None:
     two = Pair(
         "two", "Which river and city?", answers=("Rhine", "Basel"), evidence=(Evidence(FILE, "Basel"),)
     )
-    src = Sources({FILE: TEXT})
+    src = Sources({FILE: TEXT}, MAX_CHARS)
     got = score_record(one, record("Basle [1].", [cite(3)]), src)
     assert (got["exact_match"], got["short_answer_f1"], got["contains_gold"]) == (True, 1.0, True)
     assert got["cited_gold_span"] is None  # no spans: span coverage is not measured
