@@ -7,6 +7,7 @@ does not matter here) and room for 64 requests, so a 503 could only mean a failu
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,14 +27,19 @@ from qa.service import QAService
 from qa.settings import Settings
 from tests.live_server import SEEDS, LiveServer, ScriptedLLM, settings_from_env, start_server
 
-EXAMPLES_PER_OPERATION = 300  # 4 of the 6 operations take input: over 1,000 generated requests
+EXAMPLES_PER_OPERATION = 300  # 6 of the 9 operations take input: over 1,000 generated requests
 
 
 @pytest.fixture(scope="module")
-def server(seed_data_dir: Path) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    # Its own copy of the seeds and its own index: generated uploads and deletions (POST and DELETE
+    # /api/documents) change this folder, never seeds/ or the session's shared seed index.
+    corpus = tmp_path_factory.mktemp("hostile") / "corpus"
+    shutil.copytree(SEEDS, corpus)
     settings = settings_from_env(
-        QA_DATA_DIR=str(seed_data_dir), QA_CORPUS_DIR=str(SEEDS), QA_CONCURRENCY="64"
+        QA_DATA_DIR=str(corpus.parent / "data"), QA_CORPUS_DIR=str(corpus), QA_CONCURRENCY="64"
     )
+    index_corpus(settings.index)
     service = QAService(
         settings, pipeline=Pipeline(settings, llm=ScriptedLLM(), retriever=Retriever(settings))
     )

@@ -105,12 +105,15 @@ def test_every_api_route_needs_the_token(server: LiveServer) -> None:
         "/api/ask/stream",
         "/api/sources/{file}",
         "/api/health",
+        "/api/documents",
+        "/api/documents/{name}",
         "/v1/models",
         "/v1/chat/completions",
     }, "a new route: check that it is under /api or /v1, which the token guards"
     body = {"question": "q", "messages": [{"role": "user", "content": "Which district?"}]}
     for template, methods in paths.items():
-        path = template.replace("{file}", "000_f9686eb01d8f09a5.txt")
+        # A name no article has: DELETE with the token must not remove a seed.
+        path = template.replace("{file}", "000_f9686eb01d8f09a5.txt").replace("{name}", "no-such-article.txt")
         for method in methods:
             bare = httpx.request(method.upper(), server.url + path, json=body, timeout=30)
             assert bare.status_code == 401, (method, path)
