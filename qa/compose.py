@@ -61,15 +61,16 @@ def compose(
     if d.outcome == "answer":
         return _answer(question, d, versions, meta, knobs)
     if d.outcome == "quoted" and d.quote is not None:
-        return quoted(question, d, meta, knobs)
+        return quoted(question, d, meta)
     return refusal(question, d.reason, meta)
 
 
-def quoted(question: str, d: Decision, meta: Meta, knobs: AnswerSettings) -> Answer:
-    """No span is clear: the best sentence quoted, cited with the near-identical reports of it."""
+def quoted(question: str, d: Decision, meta: Meta) -> Answer:
+    """No span is clear: the best sentence quoted and cited (only it: a near-identical report in other
+    words does not state the quote itself; `reported_by` counts the articles that carry it)."""
     assert d.quote is not None
-    citations = [Citation.of(h.sentence) for h in d.quote.group.hits[: knobs.max_cited]]
-    marks = "".join(f"[{k}]" for k in range(1, len(citations) + 1))
+    citations = [Citation.of(d.quote.sentence)]
+    marks = "[1]"
     text = prompts.QUOTED.format(quote=defang(d.quote.sentence.text.strip()))
     return Answer(
         question=question,
