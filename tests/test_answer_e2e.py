@@ -47,6 +47,9 @@ def test_answers_cite_sentences_that_hold_the_fact(
 ) -> None:
     answer = pipeline.ask(question)
     assert_answers(answer, expected)
+    if answer.mode == "quoted":  # no span clear enough: the sentence that holds the fact, quoted, no phrase
+        assert answer.short_answer == "" and all(c.answer_start is None for c in answer.citations)
+        return
     for c in answer.citations[:1]:
         text = (SEEDS / c.file).read_text("utf-8")
         assert c.answer_start is not None and c.answer_end is not None
