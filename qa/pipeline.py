@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from qa import lexicon, prompts
@@ -30,7 +30,7 @@ from qa.llm import LLM, Choice, make_llm
 from qa.propose import ModelProposer, SpanProposer
 from qa.question import Question, frame
 from qa.retrieve import Retrieval, Retriever
-from qa.score import scored, sentence_features
+from qa.score import SentenceFeatures, scored, sentence_features
 from qa.seams import Proposer
 from qa.settings import Settings
 from qa.types import Answer
@@ -111,10 +111,12 @@ class Pipeline:
         return mode
 
     # ---- stages ----------------------------------------------------------------------------------------
-    def _judge(self, q: Question, proposals: Sequence[Proposal]) -> list[Candidate]:
-        """Verify, then score."""
+    def _judge(
+        self, q: Question, proposals: Sequence[Proposal], known: Mapping[int, SentenceFeatures] | None = None
+    ) -> list[Candidate]:
+        """Verify, then score (`known`: sentence features already read)."""
         judged = [(p, self.verifier.verify(q, p)) for p in proposals]
-        return scored(q, judged, self.weights, self.retriever.idf)
+        return scored(q, judged, self.weights, self.retriever.idf, known)
 
     def prepare(self, question: str, retrieval: Retrieval | None = None) -> Prepared | None:
         """Retrieve, gather the evidence, read the question, propose, verify and score: everything the
@@ -126,11 +128,9 @@ class Pipeline:
         n = max(knobs.propose_pool, self.settings.retrieval.top_k)
         gathered = gather(self.retriever, ret.groups, question, n, max(knobs.conflict_pool, n))
         q = frame(gathered.question)
-        cands = self._judge(q, self.proposer.propose(q, gathered.pool))
-        sentences = [
-            (ev, self.weights.sentence_score(sentence_features(q, ev, self.retriever.idf)))
-            for ev in gathered.pool
-        ]
+        known = {id(ev): sentence_features(q, ev, self.retriever.idf) for ev in gathered.pool}
+        cands = self._judge(q, self.proposer.propose(q, gathered.pool), known)
+        sentences = [(ev, self.weights.sentence_score(known[id(ev)])) for ev in gathered.pool]
         sentences.sort(key=lambda x: -x[1])
         return Prepared(ret, gathered, q, cands, sentences)
 

@@ -9,7 +9,7 @@ how many sources state it. Pure given the parses.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING
 
@@ -74,11 +74,16 @@ SPAN_FEATURES: tuple[str, ...] = tuple(f.name for f in fields(SpanFeatures))
 
 
 def scored(
-    q: Question, judged: Sequence[tuple[Proposal, Verdict]], scorer: Scorer, idf: Callable[[str], float]
+    q: Question,
+    judged: Sequence[tuple[Proposal, Verdict]],
+    scorer: Scorer,
+    idf: Callable[[str], float],
+    known: Mapping[int, SentenceFeatures] | None = None,
 ) -> list[Candidate]:
     """Stage 6: the kept proposals with their features and scores, best first. Each sentence's features
-    are read once; `votes` is the share of the kept candidates' articles that state the same answer."""
-    sentences: dict[int, SentenceFeatures] = {}
+    are read once (`known`: those already read, by `id` of their evidence); `votes` is the share of the
+    kept candidates' articles that state the same answer."""
+    sentences: dict[int, SentenceFeatures] = dict(known or {})
     rows: list[tuple[Proposal, Verdict, SentenceFeatures, SpanFeatures]] = []
     for p, v in judged:
         span = p.evidence.doc.char_span(p.start, p.end, alignment_mode="expand")

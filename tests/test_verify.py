@@ -459,6 +459,16 @@ def test_the_subject_the_question_gives(question: str, given: set[str]) -> None:
         ("How many civilians were killed?", "Police killed 50 fighters.", "50", 0.25),
         ("How many people were hurt?", "Four firefighters were injured.", "Four", 1.0),
         ("How many civilians were killed?", "Three civilians were killed.", "Three", 1.0),
+        # who: a person's name; never a nationality word set before a noun, nor a sum (qa/kinds/person.py)
+        ("Who signed the treaty?", "Dutch officials and Ada Brandt signed the treaty.", "Ada Brandt", 1.0),
+        ("Who signed the treaty?", "Dutch officials and Ada Brandt signed the treaty.", "Dutch", -1.0),
+        ("Who paid for the bridge?", "The city paid 40 million euros for the bridge.", "40 million", -1.0),
+        # where: a place, never a measure (qa/kinds/place.py)
+        ("Where was the bridge built?", "The bridge was built in Porto, 3 km from the sea.", "Porto", 1.0),
+        ("Where was the bridge built?", "The bridge was built in Porto, 3 km from the sea.", "3 km", -1.0),
+        # how long (qa/kinds/measure.py) and when (qa/kinds/when.py)
+        ("How long is the bridge?", "The bridge is 400 metres long and has 12 pillars.", "400 metres", 1.0),
+        ("When was the bridge opened?", "The bridge opened on 4 May 1998.", "4 May 1998", 1.0),
     ],
 )
 def test_the_type_fit_of_a_figure(question: str, sentence: str, phrase: str, fit: float) -> None:
