@@ -78,7 +78,7 @@ def _clock_spans(doc: Doc) -> list[tuple[int, int]]:
     """Times of day the entity recogniser missed or mislabelled ("7.15am", "8.15 a.m."; "10:30am" as an
     organisation), read by dateparser: a token with a digit outside every date or time, alone or with the
     token after it."""
-    from qa.values import is_clock
+    from qa.dates import is_clock
 
     out = []
     for t in doc:
