@@ -23,7 +23,7 @@ from index.corpus import Skipped, content_hash, label, raw_items, read_raw, scan
 from index.embed import Embedder, OllamaServer, make_embedder
 from index.extract import LEGACY_STAMP, Limits, Reader, format_of, stamp
 from index.sentences import Sentence, split_sentences
-from index.settings import IndexSettings, field_default
+from index.settings import IndexSettings
 from index.store import Store, wipe, writer_lock
 
 log = logging.getLogger(__name__)
@@ -88,9 +88,7 @@ class IndexReport:
         return "\n".join(lines)
 
 
-def evidence_sentences(
-    file: str, text: str, max_chars: int = field_default(IndexSettings, "max_sentence_chars")
-) -> tuple[list[Sentence], int]:
+def evidence_sentences(file: str, text: str, max_chars: int) -> tuple[list[Sentence], int]:
     """The sentences of an article that may be cited, and how many boilerplate ones were dropped."""
     all_sentences = split_sentences(file, text, max_chars)
     keep = [s for s in all_sentences if s.boilerplate is None]

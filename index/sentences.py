@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.boilerplate import boilerplate_reason
-from index.settings import IndexSettings, field_default
 
 # Any line break ends a line: \n, \r\n, a lone \r (old Mac exports) and the Unicode separators.
 _LINE = re.compile(r"[^\r\n\u2028\u2029]+")
@@ -85,9 +84,7 @@ def _cut_long(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple
         yield start, end
 
 
-def split_sentences(
-    file: str, text: str, max_chars: int = field_default(IndexSettings, "max_sentence_chars")
-) -> list[Sentence]:
+def split_sentences(file: str, text: str, max_chars: int) -> list[Sentence]:
     """Split one article into sentences, numbered from 1, each marked if it is boilerplate; a sentence
     over `max_chars` (`IndexSettings.max_sentence_chars`) is cut into pieces.
 

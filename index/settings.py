@@ -8,18 +8,12 @@ and passed down; index functions take this section and know nothing of qa's. Not
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 def _project_root() -> Path:
     return Path(__file__).resolve().parent.parent
-
-
-def field_default(model: type[BaseModel], name: str) -> Any:
-    """A field's default, for a pure function's keyword default: the value is written once, on the field."""
-    return model.model_fields[name].get_default(call_default_factory=True)
 
 
 class IndexSettings(BaseModel):

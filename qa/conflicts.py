@@ -134,7 +134,7 @@ def versions_of(
     of the question's predicate stands for it (`head_entity`: "The M4 was closed because of …")."""
     top = normalise(best.text, best.label, tol)
     if top is None:
-        head = head_entity(best, pool, weights)
+        head = head_entity(best, pool, weights, tol)
         if head is None:
             return []
         return versions_of(q, head, [c for c in pool if c.key == head.key], pool, weights, tol)
@@ -248,7 +248,9 @@ def versions_of(
     return sorted([main, *rivals], key=lambda v: -len(v.files))
 
 
-def head_entity(best: Candidate, pool: Sequence[Candidate], weights: Weights) -> Candidate | None:
+def head_entity(
+    best: Candidate, pool: Sequence[Candidate], weights: Weights, tol: Tolerance
+) -> Candidate | None:
     """The name or figure that a description answer's sentence gives as an argument of the question's
     predicate (role 1 in the parse, of a fitting type), best span first; None when there is none."""
     here = [
@@ -256,6 +258,6 @@ def head_entity(best: Candidate, pool: Sequence[Candidate], weights: Weights) ->
         for c in pool
         if c.evidence.sentence.id == best.evidence.sentence.id
         and c.verdict.role is True
-        and normalise(c.text, c.label) is not None
+        and normalise(c.text, c.label, tol) is not None
     ]
     return max(here, key=lambda c: weights.span_score(c.features.span), default=None)

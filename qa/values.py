@@ -31,12 +31,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from index.settings import field_default
 from qa import quantities
 from qa.dates import RELATIVE, clock_minutes, clock_times, date_fields
 from qa.lexical import words
 from qa.quantities import QUALIFIER
-from qa.settings import AnswerSettings
 
 __all__ = ["QUALIFIER", "Tolerance", "Value", "comparable", "disagree", "name", "normalise", "same", "warm"]
 
@@ -49,11 +47,8 @@ class Tolerance:
     its rounding comes from the written digits but is never wider than `rounding` of the value; "about",
     "some", "roughly" 50 is within `approximate` of 50."""
 
-    rounding: float = field_default(AnswerSettings, "value_rounding")
-    approximate: float = field_default(AnswerSettings, "value_approximate")
-
-
-DEFAULT_TOLERANCE = Tolerance()
+    rounding: float
+    approximate: float
 
 
 # A code that names a road, a route, a flight or a model: letters, then digits ("M4", "B1234", "I-95").
@@ -118,7 +113,7 @@ class Value:
 
 
 # ---- reading values ------------------------------------------------------------------------------------
-def normalise(text: str, label: str, tol: Tolerance = DEFAULT_TOLERANCE) -> Value | None:
+def normalise(text: str, label: str, tol: Tolerance) -> Value | None:
     """The value `text` asserts, read by the type its entity `label` says; None when it has none here
     (free text, a relative date, or text no parser reads)."""
     text = text.strip()
@@ -141,7 +136,7 @@ def normalise(text: str, label: str, tol: Tolerance = DEFAULT_TOLERANCE) -> Valu
     return name(text, family) if family else None
 
 
-def quantity(text: str, tol: Tolerance = DEFAULT_TOLERANCE) -> Value | None:
+def quantity(text: str, tol: Tolerance) -> Value | None:
     """A quantity or a count as a value (qa/quantities.py)."""
     got = quantities.quantity(text, tol.rounding, tol.approximate)
     return None if got is None else Value("quantity", got[0], got[1], got[2])
@@ -207,5 +202,5 @@ def disagree(a: Value, b: Value) -> bool:
 def warm() -> None:
     """Load the quantity, unit and date parsers now (about 3 s on 2 cores, mostly quantulum3's imports) so
     that the first question that compares values does not pay for it. Safe to call from a thread."""
-    quantity("2 km")
+    quantities.quantity("2 km", 0.0, 0.0)
     date("7 June 2025")

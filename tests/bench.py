@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.helpers import stop_process
+from tests.helpers import MAX_CHARS, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -538,7 +538,9 @@ def run(rep: Report, tmp: Path, args: argparse.Namespace) -> float:
     from tests import synthetic
 
     seed_texts = [
-        s.text for p in sorted(SEEDS.glob("*.txt")) for s in evidence_sentences(p.name, p.read_text())[0]
+        s.text
+        for p in sorted(SEEDS.glob("*.txt"))
+        for s in evidence_sentences(p.name, p.read_text(), MAX_CHARS)[0]
     ]
     bases = synthetic.base_sentences(seed_texts, args.bases)
     emb = make_embedder(settings.index, settings.llm)

@@ -9,9 +9,12 @@ import subprocess
 from pathlib import Path
 
 from index.sentences import split_sentences
+from index.settings import IndexSettings
 from qa.cite import split_claims, support
 from qa.prompts import REFUSAL
 from qa.types import Answer
+
+MAX_CHARS = IndexSettings().max_sentence_chars  # the default the index splits with
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -27,7 +30,7 @@ def assert_valid_answer(answer: Answer, corpus: Path = SEEDS) -> None:
     for c in answer.citations:
         text = (corpus / c.file).read_text("utf-8")
         assert text[c.start : c.end] == c.quote
-        by_n = {s.n: s for s in split_sentences(c.file, text)}
+        by_n = {s.n: s for s in split_sentences(c.file, text, MAX_CHARS)}
         assert by_n[c.sentence].text == c.quote and c.id == f"{c.file}#{c.sentence}"
     claims = split_claims(answer.answer)
     assert claims

@@ -10,6 +10,7 @@ import pytest
 from index.boilerplate import boilerplate_reason
 from index.build import evidence_sentences
 from index.sentences import split_sentences
+from tests.helpers import MAX_CHARS
 
 SEEDS = {p.name[:3]: p for p in sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))}
 
@@ -60,7 +61,7 @@ def test_seed_boilerplate_line_is_not_evidence(prefix: str, fragment: str) -> No
     file, text = _read(prefix)
     start, end = _line_span(text, fragment)
     line = text[start:end]
-    kept, dropped = evidence_sentences(file, text)
+    kept, dropped = evidence_sentences(file, text, MAX_CHARS)
     assert dropped > 0
     overlapping = [s.id for s in kept if s.start < end and s.end > start]
     assert overlapping == [], f"evidence taken from boilerplate line {line!r}"
@@ -70,7 +71,7 @@ def test_seed_boilerplate_line_is_not_evidence(prefix: str, fragment: str) -> No
 def test_seed_fair_use_and_disclaimer_sentences_are_all_dropped() -> None:
     """The legal paragraph of seed 004 is several sentences; none of them may be cited."""
     file, text = _read("004")
-    kept, _ = evidence_sentences(file, text)
+    kept, _ = evidence_sentences(file, text, MAX_CHARS)
     legal = ("fair use", "copyright", "Centre for Research on Globalization", "PayPal", "patreon", "donate")
     assert [s.text for s in kept if any(w.lower() in s.text.lower() for w in legal)] == []
 
@@ -78,13 +79,13 @@ def test_seed_fair_use_and_disclaimer_sentences_are_all_dropped() -> None:
 @pytest.mark.parametrize("prefix", sorted(SEEDS))
 def test_no_bare_url_line_is_evidence(prefix: str) -> None:
     file, text = _read(prefix)
-    kept, _ = evidence_sentences(file, text)
+    kept, _ = evidence_sentences(file, text, MAX_CHARS)
     assert [s.text for s in kept if re.fullmatch(r"\s*(https?://|www\.)\S+\s*", s.text)] == []
 
 
 def test_seed_000_has_no_boilerplate_and_keeps_all_18_sentences() -> None:
     file, text = _read("000")
-    kept, dropped = evidence_sentences(file, text)
+    kept, dropped = evidence_sentences(file, text, MAX_CHARS)
     assert dropped == 0
     assert len(kept) == 18
     assert [s.n for s in kept] == list(range(1, 19))
@@ -93,8 +94,8 @@ def test_seed_000_has_no_boilerplate_and_keeps_all_18_sentences() -> None:
 def test_evidence_keeps_ids_of_the_full_split() -> None:
     """Dropping boilerplate leaves gaps in n, never renumbers: an id means the same sentence always."""
     file, text = _read("004")
-    everything = split_sentences(file, text)
-    kept, dropped = evidence_sentences(file, text)
+    everything = split_sentences(file, text, MAX_CHARS)
+    kept, dropped = evidence_sentences(file, text, MAX_CHARS)
     assert len(kept) + dropped == len(everything)
     assert kept == [s for s in everything if s.boilerplate is None]
 
@@ -205,7 +206,7 @@ def test_news_sentence_is_not_flagged(line: str) -> None:
 
 def _seed_000_sentences() -> list[str]:
     file, text = _read("000")
-    return [s.text for s in split_sentences(file, text)]
+    return [s.text for s in split_sentences(file, text, MAX_CHARS)]
 
 
 @pytest.mark.parametrize("sentence", _seed_000_sentences(), ids=lambda s: s[:40])

@@ -1,8 +1,11 @@
-"""Plain checks that keep the code easy to carry on (issue 14): no dead code as vulture sees it, no module
-growing past ~400 lines, and one marker grammar and one control-character class."""
+"""Plain checks that keep the code easy to carry on (issues 14 and 24): no dead code as vulture sees it, no
+module growing past ~400 lines (300 in the answer core), no function over six positional parameters, no
+setting read through a default argument, no import cycle in qa/, and one marker grammar and one
+control-character class."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -62,6 +65,100 @@ def test_no_module_grows_past_the_limit() -> None:
     assert not over, f"over {MAX_LINES} lines (or past its KNOWN_OVER ceiling): split it: {over}"
     stale = {m: sizes.get(m) for m in KNOWN_OVER if sizes.get(m, 0) <= MAX_LINES}
     assert not stale, f"split or gone, drop from KNOWN_OVER: {stale}"
+
+
+# The answer core (issue 24): the modules of its stages and answer kinds stay small enough to read whole.
+ANSWER_CORE = (
+    *("qa/evidence.py", "qa/question.py", "qa/spans.py", "qa/propose.py", "qa/candidates.py", "qa/seams.py"),
+    *("qa/verify.py", "qa/score.py", "qa/weights.py", "qa/decide.py", "qa/conflicts.py", "qa/rivals.py"),
+    *("qa/values.py", "qa/quantities.py", "qa/dates.py", "qa/compose.py", "qa/pipeline.py"),
+)
+MAX_CORE_LINES = 300
+MAX_POSITIONAL = 6
+
+
+def test_the_answer_core_modules_stay_small() -> None:
+    sizes = _modules()
+    core = [m for m in sizes if m in ANSWER_CORE or m.startswith("qa/kinds/")]
+    assert len(core) >= len(ANSWER_CORE)
+    over = {m: sizes[m] for m in core if sizes[m] > MAX_CORE_LINES}
+    assert not over, f"an answer-core module over {MAX_CORE_LINES} lines: split it: {over}"
+
+
+def _functions() -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    out = []
+    for name, text in _product_sources().items():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                out.append((name, node))
+    return out
+
+
+def test_no_function_takes_more_than_six_positional_parameters() -> None:
+    wide = []
+    for name, fn in _functions():
+        positional = [a.arg for a in fn.args.posonlyargs + fn.args.args if a.arg not in ("self", "cls")]
+        if len(positional) > MAX_POSITIONAL:
+            wide.append(f"{name}:{fn.lineno} {fn.name}({len(positional)})")
+    assert not wide, f"more than {MAX_POSITIONAL} positional parameters (pass a typed record): {wide}"
+
+
+def test_no_setting_is_read_through_a_default_argument() -> None:
+    """A setting comes from the one Settings object passed in, never from a default computed at import."""
+    read = []
+    for name, fn in _functions():
+        for default in [*fn.args.defaults, *(d for d in fn.args.kw_defaults if d is not None)]:
+            if re.search(r"Settings\b|field_default|settings\.", ast.unparse(default)):
+                read.append(f"{name}:{fn.lineno} {fn.name}: {ast.unparse(default)}")
+    assert not read, read
+
+
+def test_qa_has_no_import_cycle() -> None:
+    """Imports between qa's modules, inside functions too, form no cycle (imports for type checking only
+    are not counted: they never run)."""
+    sources = {n: t for n, t in _product_sources().items() if n.startswith("qa/")}
+
+    def module(path: str) -> str:
+        return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+    names = {module(p) for p in sources}
+    graph: dict[str, set[str]] = {}
+    for path, text in sources.items():
+        deps: set[str] = set()
+        tree = ast.parse(text)
+        typing_only = {
+            id(n)
+            for block in tree.body
+            if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+            for n in ast.walk(block)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module:
+                # `from qa import kinds` imports the module qa.kinds; `from qa.x import y` imports qa.x
+                subs = [f"{node.module}.{a.name}" for a in node.names]
+                targets = [t if t in names else node.module for t in subs]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            deps |= {t for t in targets if t in names}
+        graph[module(path)] = deps - {module(path)}
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for dep in graph.get(node, set()):
+            if state.get(dep) == 1:
+                raise AssertionError("import cycle: " + " -> ".join([*trail[trail.index(dep) :], dep]))
+            if dep not in state:
+                visit(dep, [*trail, dep])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
 
 
 def _product_sources() -> dict[str, str]:

@@ -9,14 +9,17 @@ import pytest
 
 from qa.conflicts import group, shown, wording
 from qa.rivals import a_part, beside_noun, frame, links, named_as, of_event, parallel
+from qa.settings import AnswerSettings
 from qa.values import Tolerance, Value, disagree, name, normalise, same
+
+TOL = Tolerance(AnswerSettings().value_rounding, AnswerSettings().value_approximate)
 
 KM = 1000.0
 MILE = 1609.344
 
 
 def v(text: str, label: str) -> Value:
-    out = normalise(text, label)
+    out = normalise(text, label, TOL)
     assert out is not None, text
     return out
 
@@ -83,7 +86,7 @@ def test_times_of_day_are_minutes_after_midnight(text: str) -> None:
     ],
 )
 def test_what_has_no_value_here(text: str, label: str) -> None:
-    assert normalise(text, label) is None
+    assert normalise(text, label, TOL) is None
 
 
 @pytest.mark.parametrize(
@@ -388,10 +391,10 @@ def test_the_nouns_that_name_a_value(sentence: str, value: str, nouns: set[str])
 @pytest.mark.parametrize(
     ("text", "tol", "lo", "hi"),
     [
-        ("about 50", Tolerance(), 45.0, 55.0),
-        ("about 50", Tolerance(approximate=0.2), 40.0, 60.0),
-        ("1,200", Tolerance(), 1150.0, 1250.0),  # rounding from the digits: to the nearest hundred
-        ("1,200", Tolerance(rounding=0.01), 1188.0, 1212.0),  # never wider than 1 % of it
+        ("about 50", TOL, 45.0, 55.0),
+        ("about 50", Tolerance(TOL.rounding, approximate=0.2), 40.0, 60.0),
+        ("1,200", TOL, 1150.0, 1250.0),  # rounding from the digits: to the nearest hundred
+        ("1,200", Tolerance(0.01, TOL.approximate), 1188.0, 1212.0),  # never wider than 1 % of it
     ],
 )
 def test_the_answer_sections_tolerance_sets_how_wide_a_figure_is_read(

@@ -8,13 +8,14 @@ from index.sentences import split_sentences
 from index.settings import IndexSettings
 from qa.eval.baseline import REFUSAL_CUES, chunk_citation, locate, map_markers
 from qa.eval.citations import Sources, invalid_reason
+from tests.helpers import MAX_CHARS
 
 FILE = "a.txt"
 TEXT = (
     "The Taliban took Imam Sahib on Monday. Police said 50 fighters were killed.\n\n"
     "Talks in Qatar have stalled.\n"
 )
-SENTS = split_sentences(FILE, TEXT)
+SENTS = split_sentences(FILE, TEXT, MAX_CHARS)
 
 
 @pytest.mark.parametrize(

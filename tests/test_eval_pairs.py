@@ -13,6 +13,7 @@ from index.build import evidence_sentences
 from index.errors import InputError
 from qa.eval.metrics import groups_match
 from qa.eval.pairs import Pair, load_pairs, parse_pairs
+from tests.helpers import MAX_CHARS
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -27,7 +28,7 @@ def kept() -> dict[str, list[str]]:
     """Citable sentence texts of each seed article, as the indexer keeps them."""
     out = {}
     for path in sorted(SEEDS.glob("*.txt")):
-        sentences, _ = evidence_sentences(path.name, path.read_text(encoding="utf-8"))
+        sentences, _ = evidence_sentences(path.name, path.read_text(encoding="utf-8"), MAX_CHARS)
         out[path.name] = [s.text for s in sentences]
     return out
 

@@ -36,7 +36,7 @@ from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
 from qa.settings import Settings
-from tests.helpers import assert_valid_answer
+from tests.helpers import MAX_CHARS, assert_valid_answer
 from tests.live_server import ROOT, SEEDS, LiveServer, ScriptedLLM, client, start_server, wait_until
 from tests.ollama_server import OllamaTestServer
 from tests.sse import parse_sse
@@ -106,7 +106,8 @@ def test_kill_9_during_index_second_writer_and_rerun_converge(tmp_path: Path) ->
     corpus, data = tmp_path / "corpus", tmp_path / "data"
     _copies(corpus, range(COPIES))
     expected = {
-        p.name: len(evidence_sentences(p.name, p.read_text("utf-8"))[0]) for p in corpus.glob("*.txt")
+        p.name: len(evidence_sentences(p.name, p.read_text("utf-8"), MAX_CHARS)[0])
+        for p in corpus.glob("*.txt")
     }
     versions = {a.file: a.sha256 for a in load_corpus(corpus)[0]}
     settings = Settings(data_dir=data, corpus_dir=corpus)

@@ -35,6 +35,7 @@ from tests.fixtures_formats import (
     seed_files,
     write_seed,
 )
+from tests.helpers import MAX_CHARS
 from tests.live_server import LiveServer, ScriptedLLM, client, start_server
 
 FORMATS = ("txt", "md", "html", "pdf", "docx")
@@ -95,7 +96,7 @@ def test_every_sentence_is_an_exact_span_of_the_text_read_from_its_file(
         assert kept.text == article.text  # reading again gives the very text that was indexed
         assert kept.stamp == stamp(kept.format)
         mine = [s for s in sentences if s.file == file]
-        expected, _ = evidence_sentences(file, kept.text)
+        expected, _ = evidence_sentences(file, kept.text, MAX_CHARS)
         assert [(s.n, s.start, s.end, s.text) for s in mine] == [
             (s.n, s.start, s.end, s.text) for s in expected
         ]
@@ -111,7 +112,7 @@ def test_each_format_reads_the_whole_article(every: tuple[Settings, Path, IndexR
     settings, _, _ = every
     store = _store(settings)
     for seed in seed_files():
-        want = [_norm(s.text) for s in evidence_sentences(seed.name, seed.read_text("utf-8"))[0]]
+        want = [_norm(s.text) for s in evidence_sentences(seed.name, seed.read_text("utf-8"), MAX_CHARS)[0]]
         for fmt in ("html", "pdf", "docx", "md"):
             kept = store.text(f"{seed.stem}.{fmt}")
             assert kept is not None
@@ -196,7 +197,7 @@ def test_unchanged_files_are_not_read_again_and_a_new_reader_reads_its_format_ag
         assert kept is not None and kept.stamp == stamp("html")
         assert store.manifest()[html] == content_hash((folder / html).read_bytes())  # the raw file's hash
         assert len([s for s in store.all_sentences()[0] if s.file == html]) == len(
-            evidence_sentences(html, kept.text)[0]
+            evidence_sentences(html, kept.text, MAX_CHARS)[0]
         )
     finally:
         monkeypatch.undo()
@@ -215,7 +216,7 @@ def test_the_mixed_folder_holds_every_evaluation_evidence_sentence(tmp_path: Pat
     for pair in pairs:
         for ev in pair.get("evidence") or []:
             assert ev["file"] in texts, ev
-            citable = evidence_sentences(ev["file"], texts[ev["file"]])[0]
+            citable = evidence_sentences(ev["file"], texts[ev["file"]], MAX_CHARS)[0]
             assert any(ev["contains"] in s.text for s in citable), (pair["id"], ev)
             checked += 1
     assert checked > 50

@@ -34,6 +34,7 @@ from tests.fixtures_formats import (
     write_seed,
     zip_bomb_docx,
 )
+from tests.helpers import MAX_CHARS
 from tests.test_faults import _committed_rows
 
 GOOD = "good.html"
@@ -291,7 +292,7 @@ def test_kill_9_while_reading_a_mixed_folder_leaves_each_file_fully_in_or_out(tm
         kept = store.text(file)
         assert kept is not None
         mine = [s for s in sentences if s.file == file]
-        assert len(mine) == len(evidence_sentences(file, kept.text)[0])
+        assert len(mine) == len(evidence_sentences(file, kept.text, MAX_CHARS)[0])
         assert all(kept.text[s.start : s.end] == s.text for s in mine)
     assert {s.file for s in sentences} <= set(manifest)  # nothing half-written is visible
     del store

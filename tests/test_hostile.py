@@ -25,6 +25,7 @@ from qa.pipeline import Pipeline
 from qa.retrieve import Retriever
 from qa.service import QAService
 from qa.settings import Settings
+from tests.helpers import MAX_CHARS
 from tests.live_server import SEEDS, LiveServer, ScriptedLLM, settings_from_env, start_server
 
 EXAMPLES_PER_OPERATION = 300  # 6 of the 9 operations take input: over 1,000 generated requests
@@ -209,5 +210,5 @@ def test_corpus_edge_cases_are_skipped_or_indexed_safely(
         assert text[s.start : s.end] == s.text and len(s.text) <= 600
         by_file[s.file] = by_file.get(s.file, 0) + 1
     for f, n in by_file.items():
-        assert n == len(evidence_sentences(f, (corpus / f).read_bytes().decode("utf-8"))[0])
+        assert n == len(evidence_sentences(f, (corpus / f).read_bytes().decode("utf-8"), MAX_CHARS)[0])
     assert by_file["long_sentence.txt"] > 1

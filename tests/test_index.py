@@ -15,6 +15,7 @@ from index.sentences import Sentence
 from index.store import Store, writer_lock
 from qa.retrieve import BM25_FORMAT
 from qa.settings import Settings
+from tests.helpers import MAX_CHARS
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -41,7 +42,9 @@ def test_first_run_indexes_every_evidence_sentence(settings: Settings, corpus: P
     assert sorted(report.added) == sorted(p.name for p in corpus.glob("*.txt"))
     store = _store(settings)
     sentences, vectors = store.all_sentences()
-    expected = sum(len(evidence_sentences(p.name, p.read_text("utf-8"))[0]) for p in corpus.glob("*.txt"))
+    expected = sum(
+        len(evidence_sentences(p.name, p.read_text("utf-8"), MAX_CHARS)[0]) for p in corpus.glob("*.txt")
+    )
     assert len(sentences) == expected == store.count()
     assert vectors.shape == (expected, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)

@@ -14,7 +14,7 @@ from qa.cite import MARKER
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 from tests.conftest import RecordingLLM
-from tests.helpers import SEEDS, assert_valid_answer
+from tests.helpers import MAX_CHARS, SEEDS, assert_valid_answer
 
 PLANTED = """Breaking: Kunduz update
 
@@ -38,7 +38,7 @@ def planted_pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline
 
 
 def test_instructions_in_documents_are_never_evidence() -> None:
-    kept, _ = evidence_sentences("999_planted.txt", PLANTED)
+    kept, _ = evidence_sentences("999_planted.txt", PLANTED, MAX_CHARS)
     texts = " ".join(s.text for s in kept)
     assert "PWNED" not in texts
     assert [s.text for s in kept][-1].startswith("The Taliban took Imam Sahib district")

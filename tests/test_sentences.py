@@ -8,6 +8,7 @@ import pytest
 
 from index.sentences import Sentence, split_sentences
 from index.settings import IndexSettings
+from tests.helpers import MAX_CHARS
 
 MAX_SENTENCE_CHARS = IndexSettings().max_sentence_chars
 
@@ -20,7 +21,7 @@ def _read(path: Path) -> str:
 
 
 def _texts(text: str) -> list[str]:
-    return [s.text for s in split_sentences("a.txt", text)]
+    return [s.text for s in split_sentences("a.txt", text, MAX_CHARS)]
 
 
 def _assert_round_trip(file: str, text: str, sentences: list[Sentence]) -> None:
@@ -43,7 +44,7 @@ def test_seed_corpus_is_present() -> None:
 @pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
 def test_every_seed_sentence_round_trips(path: Path) -> None:
     text = _read(path)
-    sentences = split_sentences(path.name, text)
+    sentences = split_sentences(path.name, text, MAX_CHARS)
     assert sentences
     _assert_round_trip(path.name, text, sentences)
 
@@ -53,7 +54,7 @@ def test_every_non_blank_character_of_a_seed_is_in_some_sentence(path: Path) -> 
     """Nothing is lost between sentences: only whitespace lies outside every span."""
     text = _read(path)
     covered = bytearray(len(text))
-    for s in split_sentences(path.name, text):
+    for s in split_sentences(path.name, text, MAX_CHARS):
         covered[s.start : s.end] = b"\x01" * (s.end - s.start)
     lost = "".join(c for c, hit in zip(text, covered, strict=True) if not hit)
     assert not lost.strip(" \t\r\n\ufeff\u00a0\u200b")
@@ -200,19 +201,21 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "expected"), CASES)
 def test_split(text: str, expected: list[str]) -> None:
-    sentences = split_sentences("a.txt", text)
+    sentences = split_sentences("a.txt", text, MAX_CHARS)
     assert [s.text for s in sentences] == expected
     _assert_round_trip("a.txt", text, sentences)
 
 
 def test_ids_are_file_and_one_based_index() -> None:
-    sentences = split_sentences("000_abc.txt", "One fact here.\nTwo facts here.\nThree facts here.")
+    sentences = split_sentences(
+        "000_abc.txt", "One fact here.\nTwo facts here.\nThree facts here.", MAX_CHARS
+    )
     assert [s.id for s in sentences] == ["000_abc.txt#1", "000_abc.txt#2", "000_abc.txt#3"]
 
 
 def test_spans_point_past_bom_and_crlf() -> None:
     text = "\ufeffHeadline without a period here\r\n\r\nFirst fact. Second fact.\r\n"
-    first, second, third = split_sentences("a.txt", text)
+    first, second, third = split_sentences("a.txt", text, MAX_CHARS)
     assert (first.start, first.end) == (1, 1 + len("Headline without a period here"))
     assert text[second.start : second.end] == "First fact."
     assert text[third.start : third.end] == "Second fact."
@@ -221,7 +224,7 @@ def test_spans_point_past_bom_and_crlf() -> None:
 def test_a_5000_word_sentence_is_cut_into_pieces_that_still_round_trip() -> None:
     words = [f"word{i % 97}" for i in range(5000)]
     text = "Intro line here.\n" + " ".join(words) + ".\nOutro line here."
-    sentences = split_sentences("long.txt", text)
+    sentences = split_sentences("long.txt", text, MAX_CHARS)
     _assert_round_trip("long.txt", text, sentences)
     pieces = sentences[1:-1]
     assert len(pieces) > 1
@@ -234,7 +237,7 @@ def test_a_5000_word_sentence_is_cut_into_pieces_that_still_round_trip() -> None
 
 def test_a_run_without_spaces_is_cut_hard_and_still_round_trips() -> None:
     text = "x" * (3 * MAX_SENTENCE_CHARS + 17)
-    sentences = split_sentences("a.txt", text)
+    sentences = split_sentences("a.txt", text, MAX_CHARS)
     _assert_round_trip("a.txt", text, sentences)
     assert [len(s.text) for s in sentences] == [MAX_SENTENCE_CHARS] * 3 + [17]
 
@@ -242,6 +245,6 @@ def test_a_run_without_spaces_is_cut_hard_and_still_round_trips() -> None:
 def test_boilerplate_is_marked_not_dropped() -> None:
     """The splitter keeps every sentence (ids stay stable); build.evidence_sentences drops the marked ones."""
     text = "Fighters overran the district on Monday.\nShare This\nPolice said 12 were killed."
-    sentences = split_sentences("a.txt", text)
+    sentences = split_sentences("a.txt", text, MAX_CHARS)
     assert [s.boilerplate for s in sentences] == [None, "share", None]
     assert [s.n for s in sentences] == [1, 2, 3]

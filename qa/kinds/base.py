@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Literal
 
 from qa.lexicon import other_kind
 from qa.nlp import content_keys, is_unit, keys
+from qa.quantities import quantity
 from qa.rivals import titles
-from qa.values import normalise
 
 if TYPE_CHECKING:
     from spacy.tokens import Span
@@ -72,8 +72,8 @@ def money(span: Span) -> bool:
         return True
     root = span.root
     end = root.head.i + 1 if root.dep_ == "nummod" and root.head.i >= span.end else span.end
-    value = normalise(span.doc[span.start : end].text, "QUANTITY")
-    return value is not None and value.unit.startswith("currency")
+    figure = quantity(span.doc[span.start : end].text, 0.0, 0.0)  # only its unit is read
+    return figure is not None and figure[0].startswith("currency")
 
 
 def measured(span: Span) -> bool:
