@@ -24,7 +24,7 @@ def sentence_spans(doc: Doc, q: Question, max_tokens: int) -> list[tuple[int, in
     noun's subtree is one when it has at most `max_tokens` tokens."""
     out: dict[tuple[int, int], str] = {}
     for e in doc.ents:
-        out[(e.start_char, e.end_char)] = e.label_
+        out[(e.start_char, _per_unit(doc, e.end))] = e.label_
     for nc in doc.noun_chunks:
         if nc.root.pos_ == "PRON":
             continue
@@ -50,6 +50,21 @@ def sentence_spans(doc: Doc, q: Question, max_tokens: int) -> list[tuple[int, in
         for a, b in _clauses(doc, q):
             out.setdefault((a, b), "CLAUSE")
     return [(a, b, lab) for (a, b), lab in out.items() if b > a]
+
+
+def _per_unit(doc: Doc, end: int) -> int:
+    """Where a measure ends that the entity recogniser cut at a slash: "120 km" of "120 km/h", "5 mg"
+    of "5 mg/kg" (a unit per unit, written without spaces)."""
+    if (
+        end + 1 < len(doc)
+        and doc[end].text == "/"
+        and not doc[end - 1].whitespace_
+        and not doc[end].whitespace_
+    ):
+        unit = doc[end + 1]
+        if unit.is_alpha:
+            return unit.idx + len(unit.text)
+    return doc[end - 1].idx + len(doc[end - 1].text)
 
 
 def _tidy(toks: list[Token]) -> list[Token]:

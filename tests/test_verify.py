@@ -559,6 +559,21 @@ def test_clock_times_are_candidates(sentence: str, times: set[str]) -> None:
     assert {sentence[a:b] for a, b, lab in spans if lab == "TIME"} == times
 
 
+@pytest.mark.parametrize(
+    ("sentence", "measure"),
+    [
+        # a unit per unit written without spaces is one measure, not the part before the slash
+        ("Gusts of up to 120 km/h closed the coastal road.", "120 km/h"),
+        ("Patients were given 5 mg/kg of the drug.", "5 mg/kg"),
+        ("The road is 120 km long.", "120 km"),
+    ],
+)
+def test_a_measure_per_unit_is_one_span(sentence: str, measure: str) -> None:
+    spans = sentence_spans(parse(sentence), analyse("How fast were the gusts?"), 12)
+    assert measure in {sentence[a:b] for a, b, _ in spans}
+    assert not any(sentence[a:b] == measure.split("/")[0] for a, b, _ in spans if "/" in measure)
+
+
 def test_a_yes_no_question_is_never_answered_by_a_name() -> None:
     q = analyse("Did the army retake the town?")
     sentence = "Officials in Kunduz said the army retook the town on Monday."
