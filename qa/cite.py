@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from qa.lexical import content_words, numbers, stem, words
+from qa.prompts import QUOTED
 
 # [1], [1, 2], [1][2], [ 3 ]: the markers the prompt asks for and the pipeline writes. The one marker
 # grammar: every module that reads markers uses it (tests/test_code_health.py checks).
@@ -102,15 +103,31 @@ def names(text: str) -> frozenset[str]:
     )
 
 
+def _name_stems(text: str) -> frozenset[str]:
+    """The stems a name of `text` may be read as: each word, and each part of a hyphenated one (spaCy
+    tags "Auvergne", "Rhône" and "Alpes" of "Auvergne-Rhône-Alpes" as names of their own)."""
+    out: set[str] = set()
+    for w in words(text):
+        w = w.replace(".", "")
+        out |= {stem(w), *(stem(p) for p in re.split(r"[-‐‑–]", w) if p)}
+    return frozenset(out)
+
+
+def unframed(claim: str) -> str:
+    """The claim without the words the pipeline frames a quoted answer with ("The closest the articles
+    come: “…”" states only the quote)."""
+    head = QUOTED.split("{quote}")[0]
+    return claim[len(head) :].rstrip().removesuffix("”") if claim.startswith(head) else claim
+
+
 def support(claim: str, evidence: str | Iterable[str]) -> Support:
     """Does `evidence` support `claim`? Every number and name in the claim must appear in the evidence,
-    and at least MIN_COVERAGE of its content words must."""
+    and at least MIN_COVERAGE of its content words must. The framing of a quoted answer is no claim."""
+    claim = unframed(claim)
     ev = evidence if isinstance(evidence, str) else " ".join(evidence)
     c_words = content_words(claim)
     e_words = content_words(ev)
-    missing = sorted(
-        (numbers(claim) - numbers(ev)) | (names(claim) - {stem(w.replace(".", "")) for w in words(ev)})
-    )
+    missing = sorted((numbers(claim) - numbers(ev)) | (names(claim) - _name_stems(ev)))
     if not c_words:
         # A bare figure or date ("about 50", "1185"): supported when its numbers are all there.
         if numbers(claim) and not missing:

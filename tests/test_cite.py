@@ -295,6 +295,28 @@ SUPPORT = [
         (),
         id="curly-apostrophe",
     ),
+    pytest.param(
+        "The operator runs the line for the Auvergne-Rhône-Alpes region.",
+        "The operator runs the line for the Auvergne-Rhône-Alpes region, it said.",
+        True,
+        (),
+        id="hyphenated-name",
+    ),
+    # a quoted answer's framing is no claim: the quote is (qa/prompts.py QUOTED)
+    pytest.param(
+        "The closest the articles come: “The driver and one passenger were killed.”",
+        "The driver and one passenger were killed.",
+        True,
+        (),
+        id="quoted-answer-framing",
+    ),
+    pytest.param(
+        "The closest the articles come: “The driver and 12 passengers were killed in Lyon.”",
+        "The driver and one passenger were killed.",
+        False,
+        ("12",),
+        id="quoted-answer-still-checked",
+    ),
     pytest.param("", E_KM, False, ("no content words",), id="empty-claim"),
     pytest.param("It was there.", E_KM, False, ("no content words",), id="stopwords-only"),
     pytest.param("Taliban militants were near Kunduz.", "", False, (), id="empty-evidence"),
