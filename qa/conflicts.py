@@ -131,10 +131,13 @@ def versions_of(
     on Monday" for "when did the flood begin"). A place never conflicts with a place for a
     "where" question: one may lie inside the other. When the answer is a description with no value of
     its own ("heavy traffic on the road"), its sentence's name or figure that is an argument
-    of the question's predicate stands for it (`head_entity`: "The M4 was closed because of …")."""
+    of the question's predicate stands for it (`head_entity`: "The M4 was closed because of …"), except
+    for what caused something."""
     top = normalise(best.text, best.label, tol)
     if top is None:
-        head = head_entity(best, pool, weights, tol)
+        # "What caused X?" asks for the cause itself: a place or a name beside it in the sentence says
+        # where or to whom X happened, and cannot stand for it.
+        head = None if q.cause else head_entity(best, pool, weights, tol)
         if head is None:
             return []
         return versions_of(q, head, [c for c in pool if c.key == head.key], pool, weights, tol)
@@ -235,10 +238,23 @@ def versions_of(
             return False
         return bool(files(a) - main.files) or a.evidence.sentence.id == b.evidence.sentence.id
 
+    # A value the answer's own sentences state beside it is another fact of theirs, not a rival ("of
+    # the 27 injured, five were serious": 27 is no rival of five); a conversion in brackets is the same
+    # fact ("a kilometre (6 miles)") and may still disagree.
+    beside_answer = [
+        v
+        for m in main.members
+        for c in pool
+        if c.evidence.sentence.id == m.evidence.sentence.id
+        and all(c is not n for n in main.members)
+        and not converted(c.evidence.sentence.text, (c.start, c.end), (m.start, m.end))
+        and (v := normalise(c.text, c.label, tol)) is not None
+    ]
     rivals = [
         v
         for v in found
         if v is not main
+        and not any(same(v.value, x) for x in beside_answer)
         and disagree(v.value, top)
         and not wider(v)
         and any(against(a, b) for a in v.members for b in main.members)

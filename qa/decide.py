@@ -1,7 +1,9 @@
 """Stage 7, decide, pure: one of three outcomes, chosen by one calibrated score.
 
 - `answer`: the best verified candidate, as the short answer with its exact span, when its answerability
-  logit clears `Weights.answer` (a phrase the model proposed and verification kept: `Weights.threshold`);
+  logit clears `Weights.answer`. Where the model proposed a phrase that verification kept, in a sentence
+  about as good as the best, the model is the reader: the best of its phrases is the candidate, and it
+  needs only `Weights.threshold` (the rules' spans support it, they do not outvote it);
 - `quoted`: otherwise, when the evidence is on the question (the logit clears `Weights.threshold`), the
   best evidence sentence quoted and cited, with no short answer ("The closest the articles come: …");
 - `refused`: otherwise, or when the question names something no article mentions, or asks for an
@@ -115,7 +117,8 @@ def decide(b: Ballot) -> Decision:
         pool = [
             c for c in pool if c.source != "model" or w.sentence_score(c.features.sentence) >= top - b.margin
         ]
-    picked = choose(pool, w)
+    # The model is the reader: where its verified phrase stands, the rules' spans only support it.
+    picked = choose([c for c in pool if c.source == "model"] or pool, w)
     lead = b.sentences[0] if b.sentences else None
     if picked is None:
         if lead is None:

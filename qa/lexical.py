@@ -70,6 +70,16 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(m.group().replace(",", "") for m in _DIGITS.finditer(digits))
 
 
+def number_value(word: str) -> str | None:
+    """The canonical value of one number written in digits or words ("two" → "2", "1,200" → "1200"),
+    None when it is not one; small numbers too, which `numbers` leaves as words in running text."""
+    from text_to_num import alpha2digit
+
+    digits = alpha2digit(re.sub(r"(?<=[a-z])-(?=[a-z])", " ", fold(word)), "en", threshold=0)
+    found = [m.group().replace(",", "") for m in _DIGITS.finditer(digits)]
+    return found[0] if len(found) == 1 else None
+
+
 def _is_number(word: str) -> bool:
     return bool(_DIGITS.fullmatch(re.sub(r"(st|nd|rd|th|s)$", "", word)))
 

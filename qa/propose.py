@@ -97,14 +97,18 @@ class ModelProposer:
             if not text:
                 continue
             marked = [index[id(shown[m - 1])] for m in claim.markers if 1 <= m <= len(shown)]
-            found = self._claim(q, text, pool, marked)
+            found, why = self._claim(q, text, pool, marked)
             if found:
                 return ModelReading(found, False, notes)
-            notes.append(f"model claim not stated by the evidence: {text!r}")
+            notes.append(f"model claim {text!r} not kept: {why}")
         return ModelReading(notes=notes)
 
-    def _claim(self, q: Question, text: str, pool: Sequence[Evidence], marked: list[int]) -> list[Proposal]:
+    def _claim(
+        self, q: Question, text: str, pool: Sequence[Evidence], marked: list[int]
+    ) -> tuple[list[Proposal], str]:
+        """The claim's proposals, or none and why."""
         order = marked + [i for i in range(len(pool)) if i not in marked]
+        why = "the evidence does not state it"
         if len(text.split()) <= self.short_words:
             # A phrase: wherever it stands in the evidence, the sentences the model marked first.
             found = []
@@ -115,10 +119,13 @@ class ModelProposer:
                 s, e = where
                 ev = pool[i]
                 p = Proposal(ev.sentence.text[s:e], ev, s, e, label_of(ev.doc, s, e), "model", i in marked)
-                if self.verifier.verify(q, p).kept:
+                verdict = self.verifier.verify(q, p)
+                if verdict.kept:
                     found.append(p)
+                elif why.startswith("the evidence"):
+                    why = verdict.reason
             if found:
-                return found
+                return found, ""
         # A sentence: it must be stated by an evidence sentence; its answer is a span of that sentence
         # that the claim repeats.
         doc = parse_many([text])[0]
@@ -131,8 +138,8 @@ class ModelProposer:
                 if fold(p.text) in fold(text) and p.label != "CLAUSE" and self.verifier.verify(q, p).kept
             ]
             if spans:
-                return _coordinated(spans, pool[i]) or spans
-        return []
+                return _coordinated(spans, pool[i]) or spans, ""
+        return [], why
 
 
 def _coordinated(spans: Sequence[Proposal], ev: Evidence) -> list[Proposal]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qa import kinds
+from qa.contrary import Contrasts, contrasts
 from qa.kinds.base import Kind
 from qa.lexical import fold
 from qa.lexicon import names_a_person, synonymous
@@ -66,6 +67,10 @@ class Question:
     senses: tuple[tuple[str, str, frozenset[str]], ...] = ()
     # each of `proper` with the words the question says it in ("France" for "france")
     said: tuple[tuple[str, str], ...] = ()
+    # what a sentence may contradict: words with antonyms, counted nouns (qa/contrary.py)
+    contrasts: Contrasts = Contrasts()
+    # "what kind / type / sort of X": a described X answers ("a diesel engine")
+    sort: bool = False
 
     def hits(self, tok: Token) -> frozenset[str]:
         """The focus keys a sentence token matches: its own keys, or those of a focus word it shares a
@@ -126,6 +131,7 @@ def frame(doc: Doc) -> Question:
     labels: frozenset[str] = frozenset()
     typed_head: frozenset[str] = frozenset()
     head_tok = None
+    sort = False
     skip: set[int] = {wh_i} if wh_i is not None else set()
     if wh in kinds.WH:
         kind, labels = kinds.WH[wh]
@@ -163,6 +169,7 @@ def frame(doc: Doc) -> Question:
             and head_tok.lower_ in ("kind", "type", "sort", "name")
             and head_tok.i + 2 < len(toks)
         ):
+            sort = head_tok.lower_ != "name"
             skip.add(head_tok.i)
             head_tok = next((t for t in toks[head_tok.i + 1 : head_tok.i + 4] if t.pos_ == "NOUN"), head_tok)
         if head_tok is not None:
@@ -219,7 +226,7 @@ def frame(doc: Doc) -> Question:
         attribute=head_tok.lemma_.lower() if head_tok is not None and verb is None and pred else "",
         head=keys(head_tok) if head_tok is not None and head_tok.i not in skip else typed_head,
         head_lemma=head_tok.lemma_.lower() if head_tok is not None and head_tok.pos_ == "NOUN" else "",
-        negated=root is not None and negated(root),
+        negated=root is not None and negated(root) or verb is not None and negated(verb),
         subject_asked=subject_asked,
         object_of=_object_of(toks[wh_i] if wh_i is not None else None),
         given=frozenset() if subject_asked else _given_subject(verb or root, skip),
@@ -228,6 +235,8 @@ def frame(doc: Doc) -> Question:
             for t in toks
             if t.i not in skip and t.lower_ not in _WH and t.pos_ in _SYNONYM_TAGS and is_content(t)
         ),
+        contrasts=contrasts(toks, skip | {t.i for t in toks if t.lower_ in _WH}),
+        sort=sort,
     )
 
 

@@ -47,7 +47,7 @@ class SpanFeatures:
     near: float  # the question's words close to it, by rarity
     linked: float  # the question's words within two dependency edges of it
     type: float  # the answer kind's fit (qa/kinds/)
-    role: float  # 1 an argument of the question's predicate, 0 the sentence lacks the predicate
+    role: float  # 1 an argument of the question's predicate, else 0 (or the sentence lacks the predicate)
     subject: float  # the subject of its clause, where the question asks for a subject
     head: float  # for "which X": the span is an X or stands beside X
     novel: float  # share of its words the question does not have
@@ -149,7 +149,7 @@ def span_features(q: Question, span: Span, verdict: Verdict, idf: Callable[[str]
         near=_nearness(span, seen, weight, total),
         linked=_linked(span, seen, weight, total),
         type=verdict.fit,
-        role=0.0 if verdict.role is None else 1.0,
+        role=1.0 if verdict.role else 0.0,
         subject=1.0 if q.subject_asked and is_subject(span.doc, span.start_char, span.end_char) else 0.0,
         head=head_fit(span, q),
         novel=len(new) / len(span_keys) if span_keys else 1.0,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qa.candidates import Proposal, Verdict
+from qa.contrary import contrary
 from qa.kinds import type_fit
 from qa.kinds.base import DATES, NUMBERS
 from qa.lexical import fold, numbers
@@ -73,7 +74,14 @@ def _span(doc: Doc, start: int, end: int) -> Span | None:
 class RuleVerifier:
     """Stage 5, verify, by rules: a proposal is kept only when it can be an answer at all (not longer
     than one, not a repeat of the question) and its sentence states it as the answer to this question
-    (its role, the polarity, the answer kind)."""
+    (its role, the polarity, the answer kind).
+
+    The model's phrase is a reader's: it is held to what the evidence says (the phrase stands in the
+    sentence, the polarity agrees, a kind that cannot answer is refused), not to the parse's guesses. Which
+    verb a phrase belongs to, a weak kind (a noun phrase for "why") and a phrase made of the question's
+    words ("learning programs" for "what are programs that learn called?") are scored, not vetoed; a
+    phrase that copies the question's words or names, or describes the X a "which X" asks for without
+    naming it, is not an answer from anyone."""
 
     def __init__(self, max_span_tokens: int, kind_mismatch: float) -> None:
         self.max_span_tokens = max_span_tokens
@@ -85,36 +93,50 @@ class RuleVerifier:
         span = _span(doc, p.start, p.end)
         if span is None or len(span) > self.max_span_tokens and p.label != "CLAUSE":
             return Verdict(False, "longer than an answer")
-        why = _no_answer(q, span, p.label)
+        reader = p.source == "model"
+        why = _no_answer(q, span, p.label, reader)
         if why:
             return Verdict(False, why)
         r = role(q, doc, p.start, p.end)
-        if r is False:
+        if r is False and not reader:
             return Verdict(False, "it belongs to another verb than the question's", role=r)
         if not negation_agrees(q, doc):
             return Verdict(False, "the sentence's polarity is not the question's", role=r)
+        opposite = contrary(q.contrasts, doc)
+        if opposite:
+            return Verdict(False, opposite, role=r)
         fit = type_fit(p.label, q, span, self.kind_mismatch)
-        if fit < 0:
+        if fit <= CANNOT or fit < 0 and not reader:
             return Verdict(False, f"a {p.label} cannot answer a {q.kind} question", fit, r)
         return Verdict(True, "", fit, r)
 
 
-def _no_answer(q: Question, span: Span, label: str) -> str:
-    """Why the span cannot be an answer at all, whatever its sentence says; "" when it can."""
+# A kind's fit at or below this: the span cannot answer (a sum of money for "who"); above it and below 0,
+# a weak answer (qa/kinds/).
+CANNOT = -1.0
+
+
+def _no_answer(q: Question, span: Span, label: str, reader: bool) -> str:
+    """Why the span cannot be an answer at all, whatever its sentence says; "" when it can. A reader's
+    phrase (`reader`) repeats the question only when it copies its words as they stand."""
     span_keys = content_keys(span)
-    if label not in NUMBERS | DATES | {"CLAUSE"} and not span_keys:
-        return "it says nothing"
+    if label not in NUMBERS | DATES and not span_keys and not any(t.like_num for t in span):
+        return "it says nothing"  # "some of the"
     seen = read(q, span.doc)
     new = content_keys(t for t in span if not seen.hits[t.i]) - q.focus - q.head  # a synonym repeats, too
     folded = fold(span.text)
-    if span_keys and not new and folded not in q.names:
+    if reader and re.search(rf"(?<!\w){re.escape(folded)}(?!\w)", fold(q.text)):
+        return "it only repeats the question"
+    if not reader and span_keys and not new and folded not in q.names:
         return "it only repeats the question"  # "the district" for "which district"
     if (
         q.head
+        and not q.sort
         and keys(span.root) & q.head
         and not any(t.pos_ == "PROPN" or t.ent_type_ or t.like_num for t in span)
     ):
-        return "it describes the one asked for without naming it"  # "a key district" for "which district"
+        # "a key district" for "which district"; "what kind of engine" is answered by "a diesel engine"
+        return "it describes the one asked for without naming it"
     if q.names and folded in q.names:
         return "it is a name the question gives"
     if label != "CLAUSE" and q.given and q.given <= span_keys and len(span_keys - q.given) <= 1:

@@ -1,5 +1,5 @@
-"""Test helpers: answer checks shared by the end-to-end tests of every backend, and stopping a child
-server."""
+"""Test helpers: answer checks shared by the end-to-end tests of every backend, evidence made from
+made-up sentences for the answer core's table tests, and stopping a child server."""
 
 from __future__ import annotations
 
@@ -8,15 +8,29 @@ import signal
 import subprocess
 from pathlib import Path
 
-from index.sentences import split_sentences
+from index.sentences import Sentence, split_sentences
 from index.settings import IndexSettings
 from qa.cite import split_claims, support
+from qa.evidence import Evidence
+from qa.nlp import parse
 from qa.prompts import REFUSAL
+from qa.retrieve import Group, Hit
 from qa.types import Answer
 
 MAX_CHARS = IndexSettings().max_sentence_chars  # the default the index splits with
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def made_up_evidence(texts: list[str]) -> list[Evidence]:
+    """Evidence from made-up sentences, one article each, ranked in the order given."""
+    out = []
+    for rank, text in enumerate(texts):
+        s = Sentence(f"a{rank}.txt", 1, 0, len(text), text)
+        out.append(
+            Evidence(Group([Hit(s, 1.0 - rank / 10, 0.8 - rank / 10)]), parse(text), rank, top_sim=0.8)
+        )
+    return out
 
 
 def assert_valid_answer(answer: Answer, corpus: Path = SEEDS) -> None:

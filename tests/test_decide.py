@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from index.sentences import Sentence
 from qa.candidates import Proposal
 from qa.compose import Meta, compose
 from qa.decide import Ballot, decide
-from qa.evidence import Evidence
 from qa.nlp import parse
 from qa.question import Question, frame
-from qa.retrieve import Group, Hit
 from qa.score import scored, sentence_features
 from qa.settings import AnswerSettings
 from qa.spans import sentence_spans
 from qa.verify import RuleVerifier
 from qa.weights import Weights
+from tests.helpers import made_up_evidence
 
 SENTENCES = [
     "The harbour bridge was opened by Mayor Ada Brandt in 1998.",
@@ -27,19 +25,9 @@ SENTENCES = [
 KNOBS = AnswerSettings()
 
 
-def _evidence(texts: list[str]) -> list[Evidence]:
-    out = []
-    for rank, text in enumerate(texts):
-        s = Sentence(f"a{rank}.txt", 1, 0, len(text), text)
-        out.append(
-            Evidence(Group([Hit(s, 1.0 - rank / 10, 0.8 - rank / 10)]), parse(text), rank, top_sim=0.8)
-        )
-    return out
-
-
 def _ballot(question: str, weights: Weights, model_refused: bool = False) -> tuple[Question, Ballot]:
     q = frame(parse(question))
-    pool = _evidence(SENTENCES)
+    pool = made_up_evidence(SENTENCES)
     verifier = RuleVerifier(KNOBS.max_span_tokens, KNOBS.kind_mismatch)
     spans = [
         Proposal(ev.sentence.text[a:b], ev, a, b, label)

@@ -125,3 +125,51 @@ def test_an_attribute_no_article_gives_is_refused_and_said_so(agreeing: Pipeline
     answer = agreeing.ask("What is the population of Harbourside?")
     assert answer.refused
     assert "never mention the population" in answer.notes[0]
+
+
+ROCKFALL = (
+    "A rockfall blocked the coast road near Velden on Sunday morning. "
+    "Of the 30 people who were hurt, four were in a critical condition, the hospital said.\n"
+)
+BUS = "Thirty people were hurt when the rockfall struck a bus on the road to Marsden.\n"
+
+
+@pytest.fixture(scope="module")
+def reading(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """Two articles and a model that reads them (its reply set by each test), run after the rules."""
+    root = tmp_path_factory.mktemp("reading")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "r1.txt").write_text(ROCKFALL, "utf-8")
+    (corpus / "b2.txt").write_text(BUS, "utf-8")
+    settings = Settings(data_dir=root / "data", corpus_dir=corpus, llm="llamacpp", refine="always")
+    index_corpus(settings.index)
+    return Pipeline(settings, llm=RecordingLLM())
+
+
+def test_another_count_said_beside_the_models_answer_is_no_rival(reading: Pipeline) -> None:
+    """ "Of the 30 hurt, four were critical": the model reads four; 30, said beside it and by the other
+    article, is another fact, not a version of the answer."""
+    assert isinstance(reading.llm, RecordingLLM)
+    reading.llm.reply = "four [1]."
+    answer = reading.ask("How many of the people who were hurt were in a critical condition?")
+    assert answer.short_answer == "four", (answer.answer, answer.notes)
+    assert answer.conflicts == []
+
+
+def test_a_place_beside_a_cause_does_not_stand_for_it(tmp_path: Path) -> None:
+    """ "What caused …?" asks for the cause: the model's "a rockfall" is the answer, and the places the
+    articles name for the derailment (Velden, Marsden) are where it happened, not rival causes."""
+    pipe = _pipeline(
+        tmp_path,
+        {
+            "t1.txt": "The morning train ran into a rockfall and derailed near Velden on Sunday.\n",
+            "t2.txt": "The derailment at Marsden left the line closed for a week.\n",
+        },
+    )
+    pipe = Pipeline(pipe.settings.replaced(refine="always"), llm=RecordingLLM())
+    assert isinstance(pipe.llm, RecordingLLM)
+    pipe.llm.reply = "a rockfall [1]."
+    answer = pipe.ask("What caused the derailment of the train?")
+    assert answer.short_answer == "a rockfall", (answer.answer, answer.notes)
+    assert answer.conflicts == []

@@ -1,5 +1,6 @@
 """Who: a person named; failing that an organisation or group that acts ("the council"), a country last.
-A sum, a measure, a nationality word or an adjective is nobody ("Afghan" of "Afghan officials")."""
+A sum, a measure, a nationality word or an adjective is nobody ("Afghan" of "Afghan officials"); a
+place or a people is never the one a person noun asks for ("which spokesman")."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def fit(label: str, q: Question, span: Span, mismatch: float) -> float:
     if measured(span) or describes(span):
         return -1.0
     if label not in q.labels:
-        return generic(label)
+        # "which spokesman": a place or a people is never the one a person noun asks for
+        return -1.0 if label in {"GPE", "LOC", "FAC", "NORP"} else generic(label)
     if label == "PERSON" and titled_otherwise(span, q):
         return mismatch
     return _PREFERENCE.get(label, 1.0)
