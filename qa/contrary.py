@@ -3,8 +3,9 @@
 A question and a sentence can share almost every word and still disagree on the one that matters: the
 question asks about a decrease where the sentence reports an increase, about the smallest where it names
 the largest, about three where it says two. Whatever the sentence then names, it does not answer the
-question. Two signs are read, both from libraries (WordNet's antonym links, spaCy's parse, text2num's
-number words):
+question. A question that names both poles ("abstract or concrete?") contradicts nothing, and a negated
+antonym agrees ("not equal" for "unequal"). Two signs are read, both from libraries (WordNet's antonym
+links, spaCy's parse, text2num's number words):
 
 - a word of the question the sentence does not hold, whose WordNet antonym it holds instead;
 - a number the question gives for a noun ("three numbers") where the sentence gives that noun another
@@ -42,11 +43,12 @@ class Contrasts:
 def contrasts(toks: Sequence[Token], skip: set[int]) -> Contrasts:
     """The question's side, from its tokens (those in `skip`, the wh-word and the type noun, left out)."""
     words = []
+    own = {t.lemma_.lower() for t in toks} | {t.lower_ for t in toks}
     for t in toks:
         if t.i in skip or t.pos_ not in _TAGS or not is_content(t):
             continue
         ants = opposites(t.lemma_, t.pos_) | opposites(t.lower_, t.pos_)
-        if ants:
+        if ants and not ants & own:  # "abstract or concrete?" asks about both
             words.append((t.text, keys(t), ants))
     counts = []
     for t in toks:
@@ -65,7 +67,7 @@ def contrary(c: Contrasts, doc: Doc) -> str:
         if ks & held:
             continue
         for t in doc:
-            if t.pos_ in _TAGS and (t.lemma_.lower() in ants or t.lower_ in ants):
+            if t.pos_ in _TAGS and (t.lemma_.lower() in ants or t.lower_ in ants) and not _negated(t):
                 return f"it says “{t.text}” where the question says “{text}”"
     said = {number_value(t.text) for t in doc if t.like_num}
     for value, noun in c.counts:
@@ -80,3 +82,10 @@ def contrary(c: Contrasts, doc: Doc) -> str:
             if other:
                 return f"it says “{other[0].text} {t.text}” where the question says {value}"
     return ""
+
+
+def _negated(t: Token) -> bool:
+    """ "not equal" says "unequal": the word negated, or its head verb negated ("is not equal")."""
+    return any(c.dep_ == "neg" for c in t.children) or (
+        t.dep_ in ("acomp", "attr") and any(c.dep_ == "neg" for c in t.head.children)
+    )

@@ -4,10 +4,14 @@
   logit clears `Weights.answer`. Where the model proposed a phrase that verification kept, in a sentence
   about as good as the best, the model is the reader: the best of its phrases is the candidate, and it
   needs only `Weights.threshold` (the rules' spans support it, they do not outvote it);
-- `quoted`: otherwise, when the evidence is on the question (the logit clears `Weights.threshold`), the
-  best evidence sentence quoted and cited, with no short answer ("The closest the articles come: …");
+- `quoted`: otherwise, when the evidence is on the question, a sentence quoted and cited, with no short
+  answer ("The closest the articles come: …"): the sentence of the best span where the logit clears
+  `Weights.threshold`, else the best sentence (below it the span is a poor guide). A question that asks
+  for an entity label (a name, a place, a date, a figure) needs `threshold` to be quoted, an open one
+  (what, why, how) only `Weights.refuse`;
 - `refused`: otherwise, or when the question names something no article mentions, or asks for an
-  attribute no article gives, or the model found no answer and nothing clearly states one; with why.
+  attribute no article gives, or the best sentence says the opposite of the question (qa/contrary.py,
+  or the opposite polarity), or the model found no answer and nothing clearly states one; with why.
 
 The logit is calibrated (a logistic fit: qa/eval/fit.py), so `confidence` is its probability.
 """
@@ -21,9 +25,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from qa.candidates import Candidate
+from qa.contrary import contrary
 from qa.evidence import Evidence
 from qa.lexical import fold
 from qa.question import Question, read
+from qa.verify import negation_agrees
 from qa.weights import Weights
 
 Outcome = Literal["answer", "quoted", "refused"]
@@ -83,6 +89,19 @@ def absent_attribute(q: Question, evidence: Sequence[Evidence]) -> bool:
     return not any(fold(q.attribute) in ev.file_text for ev in evidence)
 
 
+def opposite(q: Question, ev: Evidence) -> str:
+    """How the sentence says the opposite of the question ("" when it does not): an antonym or another
+    count in its place (qa/contrary.py), or the opposite polarity of the question's predicate."""
+    said = contrary(q.contrasts, ev.doc)
+    if not said and not negation_agrees(q, ev.doc):
+        said = (
+            "its predicate is negated where the question's is not"
+            if not q.negated
+            else ("its predicate is not negated where the question's is")
+        )
+    return said
+
+
 def choose(cands: Sequence[Candidate], weights: Weights) -> tuple[Candidate, float, float] | None:
     """The two-stage choice: the sentence with the best sentence score plus `mix` times its best span,
     then the best span inside it. Returns (candidate, sentence score, span score). Pure."""
@@ -120,6 +139,10 @@ def decide(b: Ballot) -> Decision:
     # The model is the reader: where its verified phrase stands, the rules' spans only support it.
     picked = choose([c for c in pool if c.source == "model"] or pool, w)
     lead = b.sentences[0] if b.sentences else None
+    # (a yes/no question is answered "no" by a sentence that says the opposite: not refused)
+    opposed = opposite(q, lead[0]) if lead is not None and q.kind != "yesno" else ""
+    if opposed and (picked is None or picked[0].source != "model"):
+        return Decision("refused", f"the articles say the opposite of the question: {opposed}")
     if picked is None:
         if lead is None:
             return Decision("refused", "nothing in the articles matches the question")
@@ -137,11 +160,13 @@ def decide(b: Ballot) -> Decision:
         return Decision(
             "refused", "the model found no answer in the evidence, and no sentence clearly states one"
         )
-    if lead is None or score < w.threshold:
-        return Decision("refused", f"no sentence is on the question (score {score:.2f} < {w.threshold:.2f})")
-    # On the question, but no span is clear: the sentence the choice would take, else the best one. The
-    # span stays on the decision: where the sources give rival values of it, the versions are the answer.
-    if picked is None:
+    bar = w.threshold if q.labels else w.refuse
+    if lead is None or score < bar:
+        return Decision("refused", f"no sentence is on the question (score {score:.2f} < {bar:.2f})")
+    # On the question, but no span is clear: the sentence the choice would take, else (no span, or one
+    # below the threshold) the best one. The span stays on the decision: where the sources give rival
+    # values of it, the versions are the answer.
+    if picked is None or score < w.threshold:
         return Decision("quoted", why, None, [], lead[0], score)
     best = picked[0]
     same = sorted((c for c in pool if c.key == best.key), key=lambda c: -c.score)

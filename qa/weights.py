@@ -86,6 +86,12 @@ class Weights:
     # A model's refusal is overruled only above this: the 90th percentile of the answerable questions'
     # logits on news-multisource (the evidence clearly answers).
     clear: float = 2.0
+    # An open question (no entity label asked: what, why, how) is refused only below this; between it
+    # and `threshold` the best sentence is quoted as the closest the articles come. A question that asks
+    # for a name, a place, a date or a figure keeps `threshold`: a sentence that holds none is no answer.
+    # Fitted on squad2-complexity (all 418) and news-multisource: the highest bar at which the share of
+    # answerable questions whose answer holds a gold answer stops rising (it is flat from -1 down).
+    refuse: float = -1.0
 
     def sentence_score(self, f: SentenceFeatures) -> float:
         """The weighted sum of a sentence's features."""

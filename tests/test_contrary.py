@@ -67,6 +67,9 @@ def test_opposites(lemma: str, tag: str, expected: set[str]) -> None:
         ),
         # the question's number is there, beside another
         ("What do the three partners own?", "Of the three partners, two partners own a bakery.", ""),
+        # a question that asks about both poles, and an antonym negated, contradict nothing
+        ("Is the new school public or private?", "The new school is private, the council said.", ""),
+        ("What follows if the two sums are unequal?", "If the two sums are not equal, the audit fails.", ""),
         # no antonym, no number: a paraphrase is no contradiction
         ("Which town saw fewer visitors?", "Harwick had a drop in visitors last summer.", ""),
         ("Who opened the harbour bridge?", "The harbour bridge was opened by Mayor Ada Brandt in 1998.", ""),

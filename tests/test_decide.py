@@ -75,3 +75,42 @@ def test_a_name_no_article_mentions_is_refused_whatever_the_score() -> None:
     q, ballot = _ballot("Who opened the harbour bridge in Lisbon?", Weights(answer=-50.0, threshold=-60.0))
     d = decide(ballot)
     assert d.outcome == "refused" and "Lisbon" in d.reason
+
+
+@pytest.mark.parametrize(
+    ("question", "outcome"),
+    [
+        # an open question (no entity label asked) is quoted down to `refuse`: the best sentence
+        ("What happened to the traffic across the water?", "quoted"),
+        # a question that asks for a name keeps `threshold`: a sentence that names no one is no answer
+        ("Who opened the harbour bridge?", "refused"),
+    ],
+)
+def test_below_the_threshold_an_open_question_is_quoted_a_labelled_one_refused(
+    question: str, outcome: str
+) -> None:
+    weights = Weights(answer=100.0, threshold=50.0, refuse=-60.0, clear=100.0)
+    q, ballot = _ballot(question, weights)
+    d = decide(ballot)
+    assert d.outcome == outcome, d.reason
+    if outcome == "quoted":  # below the threshold the span is no guide: the best sentence is quoted
+        assert d.best is None and d.quote is ballot.sentences[0][0]
+
+
+def test_a_best_sentence_that_says_the_opposite_is_refused_and_says_how() -> None:
+    q = frame(parse("Which harbour bridge was closed last year?"))
+    pool = made_up_evidence(["The harbour bridge was opened last year."])
+    weights = Weights(answer=-50.0, threshold=-60.0, refuse=-70.0)
+    sentences = [(ev, weights.sentence_score(sentence_features(q, ev, lambda k: 1.0))) for ev in pool]
+    d = decide(Ballot(q, [], sentences, weights))
+    assert d.outcome == "refused"
+    assert "opposite" in d.reason and "“opened” where the question says “closed”" in d.reason
+
+
+def test_a_yes_no_question_is_not_refused_for_a_sentence_that_says_no() -> None:
+    q = frame(parse("Was the harbour bridge closed last year?"))
+    pool = made_up_evidence(["The harbour bridge was opened last year."])
+    weights = Weights(answer=-50.0, threshold=-60.0, refuse=-70.0)
+    sentences = [(ev, weights.sentence_score(sentence_features(q, ev, lambda k: 1.0))) for ev in pool]
+    d = decide(Ballot(q, [], sentences, weights))
+    assert "opposite" not in d.reason and d.outcome != "refused", d.reason

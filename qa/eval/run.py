@@ -131,6 +131,7 @@ def make_record(pipeline: str, pair: Pair, answer: Answer | None, error: str | N
             timings=dict(answer.timings),
             retrieved=list(answer.retrieved),
             mode=answer.mode,
+            confidence=answer.confidence,
             notes=list(answer.notes),
             error=None,
         )
