@@ -33,6 +33,7 @@ from qa.verify import negation_agrees
 from qa.weights import Weights
 
 Outcome = Literal["answer", "quoted", "refused"]
+TYPO_MIN_LETTERS = 6  # a name word this long may be misspelt by one letter and still be the article's
 
 
 @dataclass(frozen=True)
@@ -69,16 +70,31 @@ class Decision:
 
 def unmentioned(q: Question, evidence: Sequence[Evidence]) -> list[str]:
     """The question's names (people, places, organisations, dates, figures) that no article of the
-    evidence mentions at all: the articles cannot be about them."""
+    evidence mentions at all: the articles cannot be about them. A long word one typo away from a word of
+    the article counts as mentioned ("Hartmanis" for "Hatmanis")."""
     texts = {ev.sentence.file: ev.file_text for ev in evidence}
+    words_of = {f: frozenset(re.findall(r"\w+", t)) for f, t in texts.items()}
     said = dict(q.said)
     out = []
     for name in sorted(q.proper):
         words = [w for w in re.findall(r"\w+", name) if w not in ("the", "of", "and", "a", "an")]
-        pattern = [re.compile(rf"(?<!\w){re.escape(w)}(?!\w)") for w in words]
-        if words and not any(all(p.search(t) for p in pattern) for t in texts.values()):
+        if words and not any(all(_mentioned(w, ws) for w in words) for ws in words_of.values()):
             out.append(said.get(name, name))  # said as the question writes it ("France", not the key)
     return out
+
+
+def _mentioned(word: str, words: frozenset[str]) -> bool:
+    """Is the word among the article's words, or (six letters or more) one edit from one that starts
+    alike? Shorter words are too often another word one letter away ("Paris", "parish")."""
+    if word in words:
+        return True
+    if len(word) < TYPO_MIN_LETTERS:
+        return False
+    from nltk.metrics.distance import edit_distance
+
+    return any(
+        w[:1] == word[:1] and abs(len(w) - len(word)) <= 1 and edit_distance(w, word) <= 1 for w in words
+    )
 
 
 def absent_attribute(q: Question, evidence: Sequence[Evidence]) -> bool:

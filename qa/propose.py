@@ -145,7 +145,12 @@ class ModelProposer:
 def _coordinated(spans: Sequence[Proposal], ev: Evidence) -> list[Proposal]:
     """The model named several spans of one sentence ("X and Y and Z" for "X, Y and Z"): the one span
     that lists them, when only commas and conjunctions stand between them."""
-    named = sorted({(p.start, p.end): p for p in spans}.values(), key=lambda p: p.start)
+    unique = {(p.start, p.end): p for p in spans}.values()
+    # a span inside another named one is part of it ("Baghlan" of "Baghlan and Balkh")
+    outer = [
+        p for p in unique if not any(o is not p and o.start <= p.start and p.end <= o.end for o in unique)
+    ]
+    named = sorted(outer, key=lambda p: p.start)
     if len(named) < 2 or any(a.end > b.start for a, b in zip(named, named[1:], strict=False)):
         return []
     text = ev.sentence.text

@@ -134,8 +134,10 @@ def _no_answer(q: Question, span: Span, label: str, reader: bool) -> str:
         and not q.sort
         and keys(span.root) & q.head
         and not any(t.pos_ == "PROPN" or t.ent_type_ or t.like_num for t in span)
+        and not any(t.head.i == span.root.i and t.dep_ in ("compound", "nmod") for t in span)
     ):
-        # "a key district" for "which district"; "what kind of engine" is answered by "a diesel engine"
+        # "a key district" for "which district"; "what kind of engine" is answered by "a diesel engine",
+        # and a noun before the noun names one ("the speed-up theorem", "the graph isomorphism problem")
         return "it describes the one asked for without naming it"
     if q.names and folded in q.names:
         return "it is a name the question gives"

@@ -114,3 +114,23 @@ def test_a_yes_no_question_is_not_refused_for_a_sentence_that_says_no() -> None:
     sentences = [(ev, weights.sentence_score(sentence_features(q, ev, lambda k: 1.0))) for ev in pool]
     d = decide(Ballot(q, [], sentences, weights))
     assert "opposite" not in d.reason and d.outcome != "refused", d.reason
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("What did Hatmanis prove in 1965?", []),  # one letter from "Hartmanis": mentioned
+        ("What did Edmond write?", []),  # "Edmonds"
+        ("What did Hartmann prove?", ["Hartmann"]),  # two edits away: another name
+        ("What happened in Austria?", ["Austria"]),  # "Australia" is two letters away
+        ("What happened in Paris?", ["Paris"]),  # short words must match: "parish" is another word
+    ],
+)
+def test_a_name_one_typo_from_the_articles_counts_as_mentioned(question: str, missing: list[str]) -> None:
+    from dataclasses import replace
+
+    from qa.decide import unmentioned
+
+    text = "In 1965 Hartmanis and Edmonds wrote papers in Australia; the parish hall hosted them."
+    ev = replace(made_up_evidence([text])[0], file_text=text.lower())
+    assert unmentioned(frame(parse(question)), [ev]) == missing

@@ -97,6 +97,14 @@ def _proposal(sentence: str, phrase: str, source: str) -> Proposal:
             "",
             "",
         ),
+        # a noun before the asked noun names one
+        (
+            "Which theorem did the lecture prove?",
+            "The lecture proved the squeeze theorem.",
+            "the squeeze theorem",
+            "",
+            "",
+        ),
         # a phrase with no content word says nothing
         (
             "What did the mayor promise?",
@@ -163,3 +171,15 @@ def test_a_claim_not_kept_says_why(reply: str, note: str) -> None:
     )
     reading = reader.propose(q, reply, pool, pool)
     assert not reading.proposals and any(note in n for n in reading.notes), reading.notes
+
+
+def test_names_the_model_lists_become_the_one_span_that_lists_them() -> None:
+    """ "X and Y and Z" for "X, Y and Z": one span, also where the sentence's spans overlap ("Y and Z"
+    is a span of its own beside "Y" and "Z")."""
+    q = frame(parse("In which three towns did the storm cut the power?"))
+    pool = made_up_evidence(["The storm cut the power in the towns of Arlen, Bexley and Corran on Monday."])
+    reader = ModelProposer(
+        SpanProposer(KNOBS.max_span_tokens), VERIFIER, KNOBS.short_reply_words, KNOBS.min_claim_coverage
+    )
+    reading = reader.propose(q, "Arlen and Bexley and Corran [1].", pool, pool)
+    assert [p.text for p in reading.proposals] == ["Arlen, Bexley and Corran"], reading
