@@ -62,14 +62,16 @@ def contrasts(toks: Sequence[Token], skip: set[int]) -> Contrasts:
 def contrary(c: Contrasts, doc: Doc) -> str:
     """Why the sentence says the opposite of the question ("it says “increase” where the question says
     “decrease”"); "" when it does not. Cached per question and parse, as every span of a sentence asks."""
-    held = set().union(*(keys(t) for t in doc if is_content(t))) if len(doc) else set()
+    if not c.words and not c.counts:
+        return ""
+    held = set().union(*(keys(t) for t in doc if is_content(t))) if c.words and len(doc) else set()
     for text, ks, ants in c.words:
         if ks & held:
             continue
         for t in doc:
             if t.pos_ in _TAGS and (t.lemma_.lower() in ants or t.lower_ in ants) and not _negated(t):
                 return f"it says “{t.text}” where the question says “{text}”"
-    said = {number_value(t.text) for t in doc if t.like_num}
+    said = {number_value(t.text) for t in doc if t.like_num} if c.counts else set()
     for value, noun in c.counts:
         if value in said:
             continue
