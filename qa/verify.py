@@ -100,7 +100,7 @@ class RuleVerifier:
         r = role(q, doc, p.start, p.end)
         if r is False and not reader:
             return Verdict(False, "it belongs to another verb than the question's", role=r)
-        if not negation_agrees(q, doc):
+        if not negation_agrees(q, doc) and q.kind != "yesno":  # for yes/no the sentence says "no"
             return Verdict(False, "the sentence's polarity is not the question's", role=r)
         opposite = contrary(q.contrasts, doc)
         if opposite:

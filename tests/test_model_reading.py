@@ -105,6 +105,14 @@ def _proposal(sentence: str, phrase: str, source: str) -> Proposal:
             "",
             "",
         ),
+        # the opposite polarity: no one's answer to "who" (but see the yes/no test below)
+        (
+            "Who was hurt by the storm?",
+            "Nobody was hurt by the storm, the mayor said.",
+            "the mayor",
+            "another verb",
+            "polarity",
+        ),
         # a phrase with no content word says nothing
         (
             "What did the mayor promise?",
@@ -183,3 +191,16 @@ def test_names_the_model_lists_become_the_one_span_that_lists_them() -> None:
     )
     reading = reader.propose(q, "Arlen and Bexley and Corran [1].", pool, pool)
     assert [p.text for p in reading.proposals] == ["Arlen, Bexley and Corran"], reading
+
+
+def test_a_yes_no_question_is_answered_by_a_sentence_of_the_opposite_polarity() -> None:
+    """ "Was the bridge damaged?" — "… was not damaged" says no: its clauses are kept, not dropped for their
+    polarity (a "who" question's are: nobody is no one's answer)."""
+    q = frame(parse("Was the new bridge damaged by the storm?"))
+    ev = made_up_evidence(["The new bridge was closed as a precaution but was not damaged, engineers said."])[
+        0
+    ]
+    kept = [
+        p.text for p in SpanProposer(KNOBS.max_span_tokens).propose(q, [ev]) if VERIFIER.verify(q, p).kept
+    ]
+    assert any("not damaged" in t for t in kept), kept
