@@ -18,6 +18,7 @@ The logit is calibrated (a logistic fit: qa/eval/fit.py), so `confidence` is its
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -25,11 +26,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from qa.candidates import Candidate
-from qa.contrary import contrary
 from qa.evidence import Evidence
 from qa.lexical import fold
 from qa.question import Question, read
-from qa.verify import negation_agrees
+from qa.verify import opposite
 from qa.weights import Weights
 
 Outcome = Literal["answer", "quoted", "refused"]
@@ -72,8 +72,9 @@ def unmentioned(q: Question, evidence: Sequence[Evidence]) -> list[str]:
     """The question's names (people, places, organisations, dates, figures) that no article of the
     evidence mentions at all: the articles cannot be about them. A long word one typo away from a word of
     the article counts as mentioned ("Hartmanis" for "Hatmanis")."""
-    texts = {ev.sentence.file: ev.file_text for ev in evidence}
-    words_of = {f: frozenset(re.findall(r"\w+", t)) for f, t in texts.items()}
+    if not q.proper:
+        return []
+    words_of = {ev.sentence.file: _words(ev.file_text) for ev in evidence}
     said = dict(q.said)
     out = []
     for name in sorted(q.proper):
@@ -81,6 +82,12 @@ def unmentioned(q: Question, evidence: Sequence[Evidence]) -> list[str]:
         if words and not any(all(_mentioned(w, ws) for w in words) for ws in words_of.values()):
             out.append(said.get(name, name))  # said as the question writes it ("France", not the key)
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _words(text: str) -> frozenset[str]:
+    """The words of an article's folded text (read once per article, not once per question)."""
+    return frozenset(re.findall(r"\w+", text))
 
 
 def _mentioned(word: str, words: frozenset[str]) -> bool:
@@ -103,19 +110,6 @@ def absent_attribute(q: Question, evidence: Sequence[Evidence]) -> bool:
     if not q.attribute or not evidence or any(read(q, ev.doc).predicate for ev in evidence):
         return False
     return not any(fold(q.attribute) in ev.file_text for ev in evidence)
-
-
-def opposite(q: Question, ev: Evidence) -> str:
-    """How the sentence says the opposite of the question ("" when it does not): an antonym or another
-    count in its place (qa/contrary.py), or the opposite polarity of the question's predicate."""
-    said = contrary(q.contrasts, ev.doc)
-    if not said and not negation_agrees(q, ev.doc):
-        said = (
-            "its predicate is negated where the question's is not"
-            if not q.negated
-            else ("its predicate is not negated where the question's is")
-        )
-    return said
 
 
 def choose(cands: Sequence[Candidate], weights: Weights) -> tuple[Candidate, float, float] | None:
@@ -155,8 +149,7 @@ def decide(b: Ballot) -> Decision:
     # The model is the reader: where its verified phrase stands, the rules' spans only support it.
     picked = choose([c for c in pool if c.source == "model"] or pool, w)
     lead = b.sentences[0] if b.sentences else None
-    # (a yes/no question is answered "no" by a sentence that says the opposite: not refused)
-    opposed = opposite(q, lead[0]) if lead is not None and q.kind != "yesno" else ""
+    opposed = opposite(q, lead[0].doc) if lead is not None else ""
     if opposed and (picked is None or picked[0].source != "model"):
         return Decision("refused", f"the articles say the opposite of the question: {opposed}")
     if picked is None:

@@ -100,11 +100,9 @@ class RuleVerifier:
         r = role(q, doc, p.start, p.end)
         if r is False and not reader:
             return Verdict(False, "it belongs to another verb than the question's", role=r)
-        if not negation_agrees(q, doc) and q.kind != "yesno":  # for yes/no the sentence says "no"
-            return Verdict(False, "the sentence's polarity is not the question's", role=r)
-        opposite = contrary(q.contrasts, doc)
-        if opposite:
-            return Verdict(False, opposite, role=r)
+        said = opposite(q, doc)
+        if said:
+            return Verdict(False, said, role=r)
         fit = type_fit(p.label, q, span, self.kind_mismatch)
         if fit <= CANNOT or fit < 0 and not reader:
             return Verdict(False, f"a {p.label} cannot answer a {q.kind} question", fit, r)
@@ -203,6 +201,17 @@ def is_subject(doc: Doc, start: int, end: int) -> bool:
     if root.dep_ in ("nsubj", "nsubjpass", "appos") or root.dep_ == "compound" and root.head.dep_ == "nsubj":
         return True
     return root.dep_ == "pobj" and root.head.dep_ == "agent"
+
+
+def opposite(q: Question, doc: Doc) -> str:
+    """How the sentence says the opposite of the question, "" when it does not: the opposite polarity of
+    the question's predicate, or an antonym or another count in its place (qa/contrary.py). For a yes/no
+    question that is its answer, "no", not a contradiction."""
+    if q.kind == "yesno":
+        return ""
+    if not negation_agrees(q, doc):
+        return "the sentence's polarity is not the question's"
+    return contrary(q.contrasts, doc)
 
 
 def negation_agrees(q: Question, doc: Doc) -> bool:

@@ -81,3 +81,22 @@ def test_contrary(question: str, sentence: str, opposed: str) -> None:
         assert opposed in why
     else:
         assert why == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "opposed"),
+    [
+        ("Which town saw a decrease in visitors?", "Harwick saw an increase in visitors.", "“increase”"),
+        ("Who was hurt in the storm?", "Nobody was hurt in the storm.", "polarity"),
+        # a yes/no question is answered "no" by either: no contradiction
+        ("Did Harwick see a decrease in visitors?", "Harwick saw an increase in visitors.", ""),
+        ("Was anyone hurt in the storm?", "Nobody was hurt in the storm.", ""),
+    ],
+)
+def test_the_one_check_verification_and_the_decision_share(
+    question: str, sentence: str, opposed: str
+) -> None:
+    from qa.verify import opposite
+
+    why = opposite(frame(parse(question)), parse(sentence))
+    assert opposed in why if opposed else why == ""
